@@ -1,0 +1,12 @@
+# Every dependency comes from Debian packages; see README.md for the list.
+find_package(Threads REQUIRED)
+find_package(Boost 1.81 REQUIRED)  # Asio, Beast and System are header-only
+find_package(nlohmann_json 3 REQUIRED)
+find_package(OpenSSL REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+
+# Beast and Asio are header-only; compile them in one place per binary would be
+# ideal, but Boost 1.81 has no separate-compilation switch for Beast, so we keep
+# Beast includes confined to a handful of translation units instead.
+add_compile_definitions(BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)

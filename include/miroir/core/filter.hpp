@@ -1,0 +1,82 @@
+// Meilisearch's filter grammar: parsing, the syntax tree, and printing back.
+//
+// A filter is either a string expression ("genre = horror AND year > 2000")
+// or a JSON array whose outer elements are ANDed and whose nested arrays are
+// ORed (["a = 1", ["b = 2", "c = 3"]]). Both forms parse to one tree.
+//
+// Pure functions; thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "miroir/core/error.hpp"
+
+namespace miroir::filter {
+
+enum class Op {
+  kEq,              // attr = v
+  kNe,              // attr != v
+  kGt,              // attr > v
+  kGe,              // attr >= v
+  kLt,              // attr < v
+  kLe,              // attr <= v
+  kRange,           // attr v1 TO v2 (inclusive both ends)
+  kIn,              // attr IN [v1, v2, ...]
+  kExists,          // attr EXISTS
+  kIsNull,          // attr IS NULL
+  kIsEmpty,         // attr IS EMPTY
+  kContains,        // attr CONTAINS v
+  kStartsWith,      // attr STARTS WITH v
+  kGeoRadius,       // _geoRadius(lat, lng, meters)
+  kGeoBoundingBox,  // _geoBoundingBox([lat, lng], [lat, lng])
+};
+
+// A literal as written in the filter. Whether it is compared as a number or
+// as a string is decided at evaluation time, as Meilisearch does.
+struct Value {
+  std::string text;
+  bool quoted = false;
+};
+
+struct Condition {
+  std::string attribute;     // empty for the _geo functions
+  Op op = Op::kEq;
+  // The negated forms (NOT IN, NOT EXISTS, IS NOT NULL, IS NOT EMPTY,
+  // NOT CONTAINS, NOT STARTS WITH) set this instead of wrapping in kNot.
+  bool negated = false;
+  std::vector<Value> values;  // 1 for comparisons, 2 for TO, n for IN, 0 for EXISTS/IS
+  std::vector<double> geo;    // arguments of the _geo functions
+};
+
+struct Node {
+  enum class Kind { kCondition, kAnd, kOr, kNot };
+  Kind kind = Kind::kCondition;
+  Condition condition;          // when kind == kCondition
+  std::vector<Node> children;   // operands of kAnd / kOr; the one operand of kNot
+};
+
+// Parses a string expression. An empty or all-blank string parses to
+// nullopt (Meilisearch treats it as no filter). Errors carry `error_code`
+// (invalid_search_filter for search, invalid_document_filter for documents)
+// and a message in Meilisearch's style naming the offending position.
+Result<std::optional<Node>> Parse(std::string_view text,
+                                  ErrorCode error_code = ErrorCode::kInvalidSearchFilter);
+
+// Parses the JSON form: null, a string, or an array of strings and arrays of
+// strings (one level of nesting, as Meilisearch allows).
+Result<std::optional<Node>> ParseJson(const nlohmann::json& filter,
+                                      ErrorCode error_code = ErrorCode::kInvalidSearchFilter);
+
+// Prints a tree back as a string expression that Parse accepts and that
+// Meilisearch accepts, fully parenthesised and with values quoted.
+std::string ToString(const Node& node);
+
+// Every attribute the filter names (for filterableAttributes checks).
+std::vector<std::string> Attributes(const Node& node);
+
+}  // namespace miroir::filter

@@ -1,0 +1,147 @@
+#include "miroir/http/message.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace miroir::http {
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool IEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string_view MethodName(Method m) {
+  switch (m) {
+    case Method::kGet: return "GET";
+    case Method::kHead: return "HEAD";
+    case Method::kPost: return "POST";
+    case Method::kPut: return "PUT";
+    case Method::kPatch: return "PATCH";
+    case Method::kDelete: return "DELETE";
+    case Method::kOptions: return "OPTIONS";
+    case Method::kOther: return "OTHER";
+  }
+  return "OTHER";
+}
+
+void Headers::Add(std::string_view name, std::string_view value) {
+  entries_.emplace_back(Lower(name), std::string(value));
+}
+
+void Headers::Set(std::string_view name, std::string_view value) {
+  std::erase_if(entries_, [&](const auto& e) { return IEquals(e.first, name); });
+  Add(name, value);
+}
+
+std::string_view Headers::Get(std::string_view name) const {
+  for (const auto& [n, v] : entries_) {
+    if (IEquals(n, name)) return v;
+  }
+  return {};
+}
+
+bool Headers::Has(std::string_view name) const {
+  return std::any_of(entries_.begin(), entries_.end(),
+                     [&](const auto& e) { return IEquals(e.first, name); });
+}
+
+std::string_view Request::path() const {
+  std::string_view t = target;
+  return t.substr(0, t.find('?'));
+}
+
+std::string_view Request::query() const {
+  std::string_view t = target;
+  size_t q = t.find('?');
+  return q == std::string_view::npos ? std::string_view{} : t.substr(q + 1);
+}
+
+Response Response::Json(unsigned status, std::string body) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+Response Response::FromError(const Error& e) { return Json(e.status, e.ToJson()); }
+
+Response Response::NoContent(unsigned status) {
+  Response r;
+  r.status = status;
+  r.content_type.clear();
+  return r;
+}
+
+std::string PercentDecode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '%' && i + 2 < s.size()) {
+      int hi = HexValue(s[i + 1]), lo = HexValue(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(plus_is_space && c == '+' ? ' ' : c);
+  }
+  return out;
+}
+
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> segments;
+  size_t pos = 0;
+  while (pos <= path.size()) {
+    size_t next = path.find('/', pos);
+    if (next == std::string_view::npos) next = path.size();
+    if (next > pos) segments.push_back(PercentDecode(path.substr(pos, next - pos), false));
+    pos = next + 1;
+  }
+  return segments;
+}
+
+QueryParams::QueryParams(std::string_view query) {
+  size_t pos = 0;
+  while (pos < query.size()) {
+    size_t amp = query.find('&', pos);
+    if (amp == std::string_view::npos) amp = query.size();
+    std::string_view pair = query.substr(pos, amp - pos);
+    if (!pair.empty()) {
+      size_t eq = pair.find('=');
+      std::string_view name = pair.substr(0, eq);
+      std::string_view value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
+      entries_.emplace_back(PercentDecode(name, true), PercentDecode(value, true));
+    }
+    pos = amp + 1;
+  }
+}
+
+const std::string* QueryParams::Get(std::string_view name) const {
+  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+    if (it->first == name) return &it->second;
+  }
+  return nullptr;
+}
+
+}  // namespace miroir::http
