@@ -56,3 +56,23 @@ using Result = boost::system::result<T, Error>;
                                              const boost::source_location& loc);
 
 }  // namespace miroir
+
+#define MIROIR_CONCAT_INNER(a, b) a##b
+#define MIROIR_CONCAT(a, b) MIROIR_CONCAT_INNER(a, b)
+
+// Evaluates `expr` (a Result<T>); on error returns the error from the
+// enclosing function, otherwise moves the value into `lhs` (which may be a
+// declaration: MIROIR_ASSIGN_OR_RETURN(auto x, F());).
+#define MIROIR_ASSIGN_OR_RETURN(lhs, expr) \
+  MIROIR_ASSIGN_OR_RETURN_IMPL(MIROIR_CONCAT(miroir_result_, __LINE__), lhs, expr)
+#define MIROIR_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                                 \
+  if (!tmp) return std::move(tmp).error();           \
+  lhs = std::move(*tmp)
+
+// Evaluates `expr` (a Result<T>) and returns its error, if any.
+#define MIROIR_RETURN_IF_ERROR(expr)                      \
+  do {                                                    \
+    auto miroir_status_ = (expr);                         \
+    if (!miroir_status_) return std::move(miroir_status_).error(); \
+  } while (0)

@@ -1,0 +1,27 @@
+// Wall-clock timestamps in Meilisearch's formats: RFC 3339 in UTC for dates
+// and ISO 8601 durations ("PT0.012S") for task durations.
+//
+// Pure functions; thread-safe.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace miroir {
+
+using SystemTime = std::chrono::system_clock::time_point;
+
+// "2024-05-01T10:20:30.123456Z" (microsecond precision, always UTC).
+std::string FormatRfc3339(SystemTime t);
+
+// Accepts what Meilisearch accepts in task date filters and key expiry:
+// RFC 3339 with offset ("2024-05-01T10:20:30.5+02:00", "...Z"),
+// "2024-05-01T10:20:30" and "2024-05-01" (both taken as UTC).
+std::optional<SystemTime> ParseRfc3339(std::string_view text);
+
+// "PT1.5S", "PT0.000123S": seconds with the fraction trimmed of trailing zeros.
+std::string FormatIsoDuration(std::chrono::nanoseconds d);
+
+}  // namespace miroir
