@@ -1,0 +1,66 @@
+"""Shared helpers of the e2e suites: ports, node processes, tasks, error checks.
+
+Import from here (`from harness import NodeProcess, wait_for_task`); the
+suites' conftest puts tests/e2e on sys.path.
+"""
+
+from . import api
+from .errors import (
+    ERROR_LINK,
+    assert_api_error,
+    assert_error_response,
+    assert_task_error,
+    check_error_body,
+)
+from .ports import free_port, port_is_free
+from .process import (
+    DEFAULT_MASTER_KEY,
+    MASTER,
+    REPO_ROOT,
+    NodeError,
+    NodeProcess,
+    UnsupportedByBackend,
+    backend_name,
+    kill_all_nodes,
+    meilisearch_bin,
+    testnode_bin,
+    using_real_meilisearch,
+)
+from .tasks import (
+    FINISHED_STATUSES,
+    TaskTimeout,
+    get_task,
+    parse_timestamp_ns,
+    task_uid_of,
+    wait_for_task,
+    wait_for_tasks,
+)
+
+__all__ = [
+    "api",
+    "DEFAULT_MASTER_KEY",
+    "ERROR_LINK",
+    "FINISHED_STATUSES",
+    "MASTER",
+    "REPO_ROOT",
+    "NodeError",
+    "NodeProcess",
+    "TaskTimeout",
+    "UnsupportedByBackend",
+    "assert_api_error",
+    "assert_error_response",
+    "assert_task_error",
+    "backend_name",
+    "check_error_body",
+    "free_port",
+    "get_task",
+    "kill_all_nodes",
+    "meilisearch_bin",
+    "parse_timestamp_ns",
+    "port_is_free",
+    "task_uid_of",
+    "testnode_bin",
+    "using_real_meilisearch",
+    "wait_for_task",
+    "wait_for_tasks",
+]
