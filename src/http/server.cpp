@@ -145,7 +145,14 @@ asio::awaitable<void> Server::Impl::Session(Worker& w, tcp::socket socket) {
     auto [hec, hn] = co_await bhttp::async_read_header(conn.stream, buffer, parser, kNoThrow);
     conn.idle = false;
     if (hec) {
-      if (hec == bhttp::error::header_limit) {
+      if (hec == bhttp::error::body_limit) {
+        // The declared Content-Length is already over the limit.
+        co_await WriteError(
+            conn, 11,
+            Error(ErrorCode::kPayloadTooLarge,
+                  "The provided payload reached the size limit. The maximum accepted payload "
+                  "size is " + std::to_string(options.body_limit) + " B."));
+      } else if (hec == bhttp::error::header_limit) {
         co_await WriteError(conn, 11, Error(ErrorCode::kBadRequest,
                                             "The request headers exceed the size limit.", 431));
       } else if (hec != bhttp::error::end_of_stream && hec != beast::error::timeout &&
@@ -313,6 +320,10 @@ void Server::Stop(std::chrono::milliseconds grace) {
   for (auto& w : d.workers) w->ioc.stop();
   for (auto& w : d.workers) {
     if (w->thread.joinable()) w->thread.join();
+    // The posted close may not have run before the stop; the thread is gone,
+    // so closing here races with nothing.
+    beast::error_code ignored;
+    w->acceptor->close(ignored);
   }
   std::lock_guard lock(d.mu);
   d.stopped = true;

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Configures and builds one build tree.
+#   scripts/build.sh [release|asan] [ninja targets...]
+# release -> build/        (RelWithDebInfo, warnings as errors)
+# asan    -> build-asan/   (ASan + UBSan, warnings as errors)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+flavor=${1:-release}
+shift || true
+case "$flavor" in
+  release) dir=build; extra=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
+  asan) dir=build-asan; extra=(-DCMAKE_BUILD_TYPE=Debug -DMIROIR_SANITIZE=address,undefined -DMIROIR_BUILD_BENCH=OFF) ;;
+  *) echo "usage: $0 [release|asan] [targets...]" >&2; exit 2 ;;
+esac
+cmake -S . -B "$dir" -G Ninja -DMIROIR_WERROR=ON "${extra[@]}" >/dev/null
+ninja -C "$dir" "$@"

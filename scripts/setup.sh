@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything Miroir needs to build, test and run its demo on a fresh
+# Debian 12 machine: compilers and libraries from Debian, the Python test
+# dependencies from PyPI. Safe to run again; it skips what is already there.
+set -euo pipefail
+
+DEBIAN_PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git curl
+  libboost1.81-dev nlohmann-json3-dev libyaml-cpp-dev libhiredis-dev libspdlog-dev
+  prometheus-cpp-dev libxxhash-dev libsimdjson-dev libsqlite3-dev libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  redis-server python3 python3-pip
+)
+PYTHON_PACKAGES=(meilisearch pytest requests)
+
+missing=()
+for p in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+PYTHON=${PYTHON:-python3}
+if ! "$PYTHON" -c 'import meilisearch, pytest, requests' 2>/dev/null; then
+  echo "setup: installing ${PYTHON_PACKAGES[*]} from PyPI"
+  "$PYTHON" -m pip install -q "${PYTHON_PACKAGES[@]}" 2>/dev/null ||
+    "$PYTHON" -m pip install -q --break-system-packages "${PYTHON_PACKAGES[@]}"
+fi

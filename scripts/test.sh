@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds Miroir and runs every test: unit tests (ctest) and end-to-end suites
+# (pytest with the official meilisearch client), first on the release build,
+# then again on an ASan+UBSan build. `--quick` skips the sanitizer pass.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+
+scripts/setup.sh
+
+run_suite() {
+  local dir=$1
+  echo "== unit tests ($dir)"
+  ctest --test-dir "$dir" --output-on-failure -j2
+  echo "== end-to-end tests ($dir)"
+  MIROIR_BUILD_DIR="$PWD/$dir" python3 -m pytest -q -p no:cacheprovider tests/e2e
+}
+
+echo "== build (release)"
+scripts/build.sh release
+run_suite build
+
+if [ "$quick" -eq 0 ]; then
+  echo "== build (asan+ubsan)"
+  scripts/build.sh asan
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_suite build-asan
+fi
