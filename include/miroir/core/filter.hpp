@@ -64,6 +64,11 @@ struct Node {
 // nullopt (Meilisearch treats it as no filter). Errors carry `error_code`
 // (invalid_search_filter for search, invalid_document_filter for documents)
 // and a message in Meilisearch's style naming the offending position.
+// As in Meilisearch, keywords (AND, OR, NOT, IN, TO, EXISTS, IS, NULL, EMPTY,
+// CONTAINS, STARTS WITH) are case-sensitive: `a = 1 and b = 2` is an error
+// and `title = and` compares with the word "and". Filters Meilisearch accepts
+// but this tree cannot represent (_geoPolygon, `_vectors... EXISTS`,
+// `_foreign(...)`) fail with miroir_unsupported.
 Result<std::optional<Node>> Parse(std::string_view text,
                                   ErrorCode error_code = ErrorCode::kInvalidSearchFilter);
 
@@ -73,10 +78,30 @@ Result<std::optional<Node>> ParseJson(const nlohmann::json& filter,
                                       ErrorCode error_code = ErrorCode::kInvalidSearchFilter);
 
 // Prints a tree back as a string expression that Parse accepts and that
-// Meilisearch accepts, fully parenthesised and with values quoted.
+// Meilisearch accepts. Attribute names are always double-quoted; a value is
+// printed bare only when it was bare in the source (Value::quoted == false)
+// and is a plain word, otherwise double-quoted with `\` and `"` escaped.
+// Parentheses appear exactly where grouping needs them (an OR inside an AND,
+// a nested AND/OR of the same kind, a group under NOT): every extra pair
+// costs Meilisearch depth budget (see kMaxDepth).
+// For any tree Parse produced, Parse(ToString(t)) == t.
+// REQUIRES: every kAnd/kOr node has at least one child; geo arguments are
+// finite.
 std::string ToString(const Node& node);
 
-// Every attribute the filter names (for filterableAttributes checks).
+// Every attribute the filter names (for filterableAttributes checks), in
+// order of first appearance, without duplicates. The _geo functions count as
+// naming "_geo".
 std::vector<std::string> Attributes(const Node& node);
+
+// Meilisearch's parser recursion budget. Each parenthesis level costs 4 and
+// each NOT costs 1; 36 nested parenthesis levels is the deepest filter it
+// accepts. Deeper input fails with Meilisearch's depth-limit message.
+inline constexpr int kMaxDepth = 150;
+
+// Structural equality (the source positions are not part of the tree).
+bool operator==(const Value& a, const Value& b);
+bool operator==(const Condition& a, const Condition& b);
+bool operator==(const Node& a, const Node& b);
 
 }  // namespace miroir::filter

@@ -1,0 +1,484 @@
+#include "miroir/core/csv.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <system_error>
+#include <utility>
+
+// Meilisearch reads CSV with Rust's `csv` crate (default settings: headers,
+// `"` quotes, doubled-quote escapes, CRLF-or-LF terminators, not flexible).
+// That crate is a state machine that never rejects quoting; the reader below
+// walks the same states (start of field, unquoted field, quoted field, just
+// after a quote) so records, fields and error positions come out identical.
+
+namespace miroir::csv {
+namespace {
+
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
+
+Error Malformed(std::string_view detail) {
+  return Error(ErrorCode::kMalformedPayload,
+               "The `csv` payload provided is malformed: `" + std::string(detail) + "`.");
+}
+
+// Decodes one UTF-8 sequence. Returns false (and consumes nothing) when the
+// bytes at `i` are not valid UTF-8: truncated, overlong, surrogate or above
+// U+10FFFF, as Rust's validation rejects them.
+bool DecodeUtf8(std::string_view s, size_t i, char32_t* cp, size_t* len) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  if (b0 < 0x80) {
+    *cp = b0;
+    *len = 1;
+    return true;
+  }
+  size_t need = 0;
+  char32_t v = 0;
+  char32_t min = 0;
+  if (b0 >= 0xc2 && b0 <= 0xdf) {
+    need = 1;
+    v = b0 & 0x1f;
+    min = 0x80;
+  } else if ((b0 & 0xf0) == 0xe0) {
+    need = 2;
+    v = b0 & 0x0f;
+    min = 0x800;
+  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+    need = 3;
+    v = b0 & 0x07;
+    min = 0x10000;
+  } else {
+    return false;
+  }
+  if (i + need >= s.size()) return false;
+  for (size_t k = 1; k <= need; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    if ((b & 0xc0) != 0x80) return false;
+    v = (v << 6) | (b & 0x3f);
+  }
+  if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) return false;
+  *cp = v;
+  *len = need + 1;
+  return true;
+}
+
+// Length of the longest valid UTF-8 prefix of `s`.
+size_t ValidUtf8Prefix(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    char32_t cp = 0;
+    size_t len = 0;
+    if (!DecodeUtf8(s, i, &cp, &len)) break;
+    i += len;
+  }
+  return i;
+}
+
+bool IsUnicodeSpace(char32_t c) {
+  if (c < 0x80) return c == ' ' || (c >= 0x09 && c <= 0x0d);
+  return c == 0x85 || c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 ||
+         c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
+}
+
+// Rust's str::trim (Unicode White_Space at both ends).
+std::string_view Trim(std::string_view s) {
+  size_t b = 0;
+  while (b < s.size()) {
+    char32_t cp = 0;
+    size_t len = 0;
+    if (!DecodeUtf8(s, b, &cp, &len) || !IsUnicodeSpace(cp)) break;
+    b += len;
+  }
+  size_t e = s.size();
+  while (e > b) {
+    // Step back to the start of the previous character.
+    size_t k = e - 1;
+    while (k > b && (static_cast<unsigned char>(s[k]) & 0xc0) == 0x80) --k;
+    char32_t cp = 0;
+    size_t len = 0;
+    if (!DecodeUtf8(s, k, &cp, &len) || k + len != e || !IsUnicodeSpace(cp)) break;
+    e = k;
+  }
+  return s.substr(b, e - b);
+}
+
+void AppendUtf8(char32_t c, std::string* out) {
+  if (c < 0x80) {
+    out->push_back(static_cast<char>(c));
+  } else if (c < 0x800) {
+    out->push_back(static_cast<char>(0xc0 | (c >> 6)));
+    out->push_back(static_cast<char>(0x80 | (c & 0x3f)));
+  } else if (c < 0x10000) {
+    out->push_back(static_cast<char>(0xe0 | (c >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3f)));
+    out->push_back(static_cast<char>(0x80 | (c & 0x3f)));
+  } else {
+    out->push_back(static_cast<char>(0xf0 | (c >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3f)));
+    out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3f)));
+    out->push_back(static_cast<char>(0x80 | (c & 0x3f)));
+  }
+}
+
+// Rust's `{:?}` for a string, which Meilisearch uses to quote a bad CSV value:
+// double quotes, `\"` and `\\`, short escapes for \t \r \n \0, and `\u{..}`
+// for control and combining characters (printability approximated).
+std::string DebugQuote(std::string_view s) {
+  std::string out = "\"";
+  for (size_t i = 0; i < s.size();) {
+    char32_t c = 0;
+    size_t len = 0;
+    if (!DecodeUtf8(s, i, &c, &len)) {
+      c = 0xfffd;
+      len = 1;
+    }
+    i += len;
+    switch (c) {
+      case '"': out += "\\\""; continue;
+      case '\\': out += "\\\\"; continue;
+      case '\t': out += "\\t"; continue;
+      case '\r': out += "\\r"; continue;
+      case '\n': out += "\\n"; continue;
+      case 0: out += "\\0"; continue;
+      default: break;
+    }
+    const bool escape = c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0xad ||
+                        (c >= 0x300 && c <= 0x36f) || (c >= 0x200b && c <= 0x200f) ||
+                        (c >= 0x2028 && c <= 0x202e) || c == 0xfeff;
+    if (escape) {
+      char buf[16];
+      auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), static_cast<uint32_t>(c), 16);
+      (void)ec;
+      out += "\\u{";
+      out.append(buf, end);
+      out += "}";
+    } else {
+      AppendUtf8(c, &out);
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+// A string as serde_json writes it.
+std::string JsonString(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (u < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[u >> 4]);
+          out.push_back(kHex[u & 0xf]);
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// Rust's i64::from_str: an optional sign, then decimal digits, in range.
+bool ParseI64(std::string_view s, int64_t* out) {
+  if (!s.empty() && s[0] == '+') {
+    s.remove_prefix(1);
+    if (!s.empty() && s[0] == '-') return false;
+  }
+  if (s.empty() || s == "-") return false;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && ptr == s.data() + s.size();
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const char x = (a[i] >= 'A' && a[i] <= 'Z') ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
+    if (x != b[i]) return false;
+  }
+  return true;
+}
+
+// Rust's f64::from_str: sign? (inf | infinity | nan | digits with an optional
+// point and exponent), case-insensitive, nothing else (no spaces, no hex).
+// Out-of-range input rounds to infinity or zero instead of failing.
+bool ParseF64(std::string_view s, double* out) {
+  bool negative = false;
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
+    negative = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  if (EqualsIgnoreCase(s, "inf") || EqualsIgnoreCase(s, "infinity")) {
+    *out = negative ? -HUGE_VAL : HUGE_VAL;
+    return true;
+  }
+  if (EqualsIgnoreCase(s, "nan")) {
+    *out = std::nan("");
+    return true;
+  }
+  // Validate the decimal grammar and find the magnitude of the number.
+  size_t i = 0;
+  size_t int_digits = 0;
+  size_t frac_digits = 0;
+  while (i < s.size() && IsDigit(s[i])) ++i, ++int_digits;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    while (i < s.size() && IsDigit(s[i])) ++i, ++frac_digits;
+  }
+  if (int_digits + frac_digits == 0) return false;
+  long exponent = 0;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    bool exp_negative = false;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) exp_negative = s[i++] == '-';
+    if (i >= s.size()) return false;
+    while (i < s.size() && IsDigit(s[i])) {
+      if (exponent < 100000) exponent = exponent * 10 + (s[i] - '0');
+      ++i;
+    }
+    if (exp_negative) exponent = -exponent;
+  }
+  if (i != s.size()) return false;
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  (void)ptr;
+  if (ec == std::errc::result_out_of_range) {
+    // Decimal exponent of the first significant digit decides the direction.
+    long lead = 0;
+    size_t k = 0;
+    while (k < int_digits && s[k] == '0') ++k;
+    if (k < int_digits) {
+      lead = static_cast<long>(int_digits - k);
+    } else {
+      size_t z = 0;
+      while (z < frac_digits && s[int_digits + 1 + z] == '0') ++z;
+      lead = -static_cast<long>(z);
+    }
+    v = (lead + exponent > 0) ? HUGE_VAL : 0.0;
+  } else if (ec != std::errc()) {
+    return false;
+  }
+  *out = negative ? -v : v;
+  return true;
+}
+
+// A finite double printed as serde_json prints it (the `ryu` crate's format):
+// shortest round-trip digits, `.0` on integral values, exponent form outside
+// 1e-5 .. 1e16 (`1e16`, `1.5e-7`).
+std::string FormatF64(double v) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+  (void)ec;
+  std::string_view sci(buf, static_cast<size_t>(end - buf));
+  std::string out;
+  if (!sci.empty() && sci[0] == '-') {
+    out.push_back('-');
+    sci.remove_prefix(1);
+  }
+  const size_t e_pos = sci.find('e');
+  std::string digits;
+  for (char c : sci.substr(0, e_pos)) {
+    if (c != '.') digits.push_back(c);
+  }
+  int exp10 = 0;
+  std::string_view exp_text = sci.substr(e_pos + 1);
+  if (!exp_text.empty() && exp_text[0] == '+') exp_text.remove_prefix(1);
+  std::from_chars(exp_text.data(), exp_text.data() + exp_text.size(), exp10);
+  const int length = static_cast<int>(digits.size());
+  const int kk = exp10 + 1;  // value = 0.digits * 10^kk
+  const int k = kk - length;  // value = digits * 10^k
+  if (k >= 0 && kk <= 16) {
+    out += digits;
+    out.append(static_cast<size_t>(k), '0');
+    out += ".0";
+  } else if (kk > 0 && kk <= 16) {
+    out += digits.substr(0, static_cast<size_t>(kk));
+    out += ".";
+    out += digits.substr(static_cast<size_t>(kk));
+  } else if (kk > -5 && kk <= 0) {
+    out += "0.";
+    out.append(static_cast<size_t>(-kk), '0');
+    out += digits;
+  } else {
+    out += digits.substr(0, 1);
+    if (length > 1) {
+      out += ".";
+      out += digits.substr(1);
+    }
+    out += "e" + std::to_string(kk - 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+Reader::Reader(std::string_view input, char delimiter) : input_(input), delimiter_(delimiter) {
+  // A byte-order mark is skipped but still counted in every offset.
+  if (input_.substr(0, kBom.size()) == kBom) pos_ = kBom.size();
+}
+
+bool Reader::Next(Record& record) {
+  record.fields.clear();
+  if (error_) return false;
+  const size_t n = input_.size();
+  const size_t reported_pos = record_pos_;
+  const size_t reported_line = line_;
+  auto is_term = [](char c) { return c == '\r' || c == '\n'; };
+
+  // Empty lines between records are skipped.
+  while (pos_ < n && is_term(input_[pos_])) ++pos_;
+  if (pos_ >= n) {
+    record_pos_ = n;
+    return false;
+  }
+  record.raw_begin = pos_;
+  while (true) {
+    Field field;
+    field.raw_begin = pos_;
+    // Unquoted text: runs to a delimiter or a line break. The delimiter is
+    // tested first, as the csv crate does.
+    auto copy_unquoted = [&] {
+      while (pos_ < n && input_[pos_] != delimiter_ && !is_term(input_[pos_])) {
+        field.text.push_back(input_[pos_++]);
+      }
+    };
+    if (pos_ < n && input_[pos_] == '"') {
+      ++pos_;
+      while (pos_ < n) {
+        if (input_[pos_] != '"') {
+          field.text.push_back(input_[pos_++]);
+          continue;
+        }
+        if (pos_ + 1 < n && input_[pos_ + 1] == '"') {
+          field.text.push_back('"');
+          pos_ += 2;
+          continue;
+        }
+        // Closing quote; whatever follows up to the next separator is
+        // appended unquoted.
+        ++pos_;
+        copy_unquoted();
+        break;
+      }
+      // Reaching the end inside quotes simply ends the field.
+    } else {
+      copy_unquoted();
+    }
+    field.raw_end = pos_;
+    record.fields.push_back(std::move(field));
+    if (pos_ < n && input_[pos_] == delimiter_) {
+      ++pos_;
+      continue;  // a delimiter at the very end yields an empty last field
+    }
+    break;
+  }
+  record.raw_end = pos_;
+  // The record ends after one terminator byte; for "\r\n" the '\n' is only
+  // consumed by the next read, which is why Meilisearch's positions for CRLF
+  // files point at the '\n' and count one line less.
+  if (pos_ < n) ++pos_;
+  for (size_t k = reported_pos; k < pos_; ++k) line_ += input_[k] == '\n';
+  record_pos_ = pos_;
+
+  const size_t index = records_++;
+  auto position = [&](std::string_view line_label) {
+    return "record " + std::to_string(index) + " (" + std::string(line_label) +
+           std::to_string(reported_line);
+  };
+  if (index == 0) {
+    expected_fields_ = record.fields.size();
+  } else if (record.fields.size() != expected_fields_) {
+    error_ = Malformed("CSV error: " + position("line: ") + ", byte: " +
+                       std::to_string(reported_pos) + "): found record with " +
+                       std::to_string(record.fields.size()) +
+                       " fields, but the previous record has " + std::to_string(expected_fields_) +
+                       " fields");
+    record.fields.clear();
+    return false;
+  }
+  for (size_t f = 0; f < record.fields.size(); ++f) {
+    const std::string& text = record.fields[f].text;
+    const size_t valid = ValidUtf8Prefix(text);
+    if (valid == text.size()) continue;
+    const std::string field_index = std::to_string(f);
+    error_ = Malformed("CSV parse error: " + position("line ") + ", field: " + field_index +
+                       ", byte: " + std::to_string(reported_pos) +
+                       "): invalid utf-8: invalid UTF-8 in field " + field_index +
+                       " near byte index " + std::to_string(valid));
+    record.fields.clear();
+    return false;
+  }
+  return true;
+}
+
+Result<std::vector<Column>> ParseHeader(const Record& header) {
+  std::vector<Column> columns;
+  columns.reserve(header.fields.size());
+  for (const Field& field : header.fields) {
+    Column column;
+    column.name = field.text;
+    const size_t colon = field.text.rfind(':');
+    if (colon != std::string::npos) {
+      const std::string_view suffix = std::string_view(field.text).substr(colon + 1);
+      bool typed = true;
+      if (suffix == "string") {
+        column.type = ColumnType::kString;
+      } else if (suffix == "number") {
+        column.type = ColumnType::kNumber;
+      } else if (suffix == "boolean") {
+        column.type = ColumnType::kBoolean;
+      } else {
+        typed = false;  // unknown suffix: part of the name
+      }
+      if (typed) column.name = field.text.substr(0, colon);
+    }
+    columns.push_back(std::move(column));
+  }
+  return columns;
+}
+
+Result<std::string> FieldToJson(std::string_view text, ColumnType type, size_t record_number) {
+  switch (type) {
+    case ColumnType::kString:
+      // Strings are kept verbatim (not trimmed); only an empty field is null.
+      if (text.empty()) return std::string("null");
+      return JsonString(text);
+    case ColumnType::kNumber: {
+      const std::string_view trimmed = Trim(text);
+      if (trimmed.empty()) return std::string("null");
+      int64_t integer = 0;
+      if (ParseI64(trimmed, &integer)) return std::to_string(integer);
+      double v = 0;
+      if (!ParseF64(trimmed, &v)) {
+        return Malformed("Error parsing number " + DebugQuote(text) + " at line " +
+                         std::to_string(record_number) + ": invalid float literal");
+      }
+      // serde_json has no representation for NaN and infinities.
+      if (!std::isfinite(v)) return std::string("null");
+      return FormatF64(v);
+    }
+    case ColumnType::kBoolean: {
+      const std::string_view trimmed = Trim(text);
+      if (trimmed.empty()) return std::string("null");
+      if (trimmed == "true" || trimmed == "false") return std::string(trimmed);
+      return Malformed("Error parsing boolean " + DebugQuote(text) + " at line " +
+                       std::to_string(record_number) +
+                       ": provided string was not `true` or `false`");
+    }
+  }
+  return std::string("null");
+}
+
+}  // namespace miroir::csv
