@@ -129,6 +129,8 @@ def test_update_primary_key_with_documents_fails(client, index_uid):
     assert_task_error(task, "index_primary_key_already_exists",
                       message=f"Index `{index_uid}`: Index already has a primary key: `id`.")
     assert client.get_index(index_uid).primary_key == "id"
+    # Setting the primary key it already has is fine.
+    api.succeeded(client, client.index(index_uid).update(primary_key="id"))
 
 
 def test_update_missing_index_fails(client, index_uid):
