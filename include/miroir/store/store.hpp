@@ -1,0 +1,128 @@
+// The coordination store: everything Miroir must remember or share between
+// instances — the task counter and task records, the index catalog, API
+// keys, and the topology with its epoch (ARCHITECTURE.md §5).
+//
+// One interface, two back ends: SqliteStore (embedded, one instance) and
+// RedisStore (several instances; issue 5). Calls are synchronous and may
+// block on disk or network; the proxy never calls them on an I/O thread —
+// it goes through StoreRunner (store_runner.hpp), which runs them on the
+// store's own thread. Implementations must be thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "miroir/core/api_key.hpp"
+#include "miroir/core/error.hpp"
+#include "miroir/core/time.hpp"
+
+namespace miroir::store {
+
+// One node-side task a Miroir task spawned.
+struct NodeTaskRef {
+  std::string node_id;
+  uint64_t task_uid = 0;
+  bool operator==(const NodeTaskRef&) const = default;
+};
+
+enum class TaskStatus { kEnqueued, kProcessing, kSucceeded, kFailed, kCanceled };
+std::string_view TaskStatusName(TaskStatus s);
+std::optional<TaskStatus> ParseTaskStatus(std::string_view s);
+inline bool IsTerminal(TaskStatus s) {
+  return s == TaskStatus::kSucceeded || s == TaskStatus::kFailed || s == TaskStatus::kCanceled;
+}
+
+// A Miroir task as clients see it, plus the node tasks behind it.
+struct TaskRecord {
+  uint64_t uid = 0;
+  std::optional<std::string> index_uid;
+  std::string type;  // Meilisearch task type, e.g. "documentAdditionOrUpdate"
+  TaskStatus status = TaskStatus::kEnqueued;
+  nlohmann::ordered_json details;          // null when the type has none
+  std::optional<nlohmann::ordered_json> error;  // {message, code, type, link}
+  std::optional<uint64_t> canceled_by;
+  SystemTime enqueued_at;
+  std::optional<SystemTime> started_at;
+  std::optional<SystemTime> finished_at;
+  std::vector<NodeTaskRef> node_tasks;
+};
+
+// Filters of GET /tasks that the store applies itself.
+struct TaskQuery {
+  std::optional<std::set<uint64_t>> uids;
+  std::optional<std::set<std::string>> index_uids;
+  std::optional<std::set<std::string>> types;
+  std::optional<std::set<TaskStatus>> statuses;
+  std::optional<std::set<uint64_t>> canceled_by;
+  std::optional<SystemTime> after_enqueued_at, before_enqueued_at;
+  std::optional<SystemTime> after_started_at, before_started_at;
+  std::optional<SystemTime> after_finished_at, before_finished_at;
+  std::optional<uint64_t> from;  // newest first: uid <= from (reverse: uid >= from)
+  bool reverse = false;          // oldest first
+  uint64_t limit = 20;
+};
+
+struct TaskPage {
+  std::vector<TaskRecord> tasks;  // at most limit, in the requested order
+  uint64_t total = 0;             // matches ignoring from/limit
+  std::optional<uint64_t> next;   // uid of the next task after this page
+};
+
+// What Miroir knows of an index it created.
+struct IndexRecord {
+  std::string uid;
+  uint32_t shard_count = 0;  // fixed at creation (ARCHITECTURE §1)
+  std::optional<std::string> primary_key;
+  SystemTime created_at;
+  SystemTime updated_at;
+};
+
+// The persisted topology: the spec as JSON (see app/topology_codec) and its epoch.
+struct TopologyRecord {
+  uint64_t epoch = 0;
+  nlohmann::json spec;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // --- tasks ---
+  // The next cluster-wide task uid (0, 1, 2, ...); never hands out one twice,
+  // across restarts too.
+  virtual Result<uint64_t> NextTaskUid() = 0;
+  // Inserts or replaces the record with that uid.
+  virtual Result<void> PutTask(const TaskRecord& task) = 0;
+  virtual Result<std::optional<TaskRecord>> GetTask(uint64_t uid) = 0;
+  virtual Result<TaskPage> ListTasks(const TaskQuery& query) = 0;
+  // Records not yet terminal, oldest first, at most `limit` (for the reconciler).
+  virtual Result<std::vector<TaskRecord>> UnfinishedTasks(size_t limit) = 0;
+  virtual Result<size_t> DeleteTasks(const std::vector<uint64_t>& uids) = 0;
+
+  // --- index catalog ---
+  virtual Result<std::optional<IndexRecord>> GetIndex(const std::string& uid) = 0;
+  virtual Result<std::vector<IndexRecord>> ListIndexes() = 0;
+  // Inserts or replaces.
+  virtual Result<void> PutIndex(const IndexRecord& index) = 0;
+  virtual Result<void> DeleteIndex(const std::string& uid) = 0;
+
+  // --- API keys ---
+  virtual Result<std::vector<ApiKey>> ListKeys() = 0;
+  virtual Result<void> PutKey(const ApiKey& key) = 0;  // inserts or replaces by uid
+  virtual Result<bool> DeleteKey(const std::string& uid) = 0;
+
+  // --- topology ---
+  virtual Result<std::optional<TopologyRecord>> LoadTopology() = 0;
+  // Stores `record` if the stored epoch is `expected_epoch` (0: none stored
+  // yet). Returns false, storing nothing, when another writer got there first.
+  virtual Result<bool> CompareAndSetTopology(uint64_t expected_epoch,
+                                             const TopologyRecord& record) = 0;
+};
+
+}  // namespace miroir::store

@@ -1,0 +1,669 @@
+#include "miroir/store/sqlite_store.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <mutex>
+#include <set>
+#include <string_view>
+#include <variant>
+
+#include "sqlite_db.hpp"
+
+namespace miroir::store {
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+using sqlite::Db;
+using sqlite::Statement;
+using sqlite::Transaction;
+
+constexpr uint64_t kMaxSqlInt = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+
+// Schema migrations, applied in order; schema_version.version counts those
+// applied. Never edit a released entry: append a new one.
+//
+// Tasks keep the columns GET /tasks filters and sorts on as real columns
+// (indexed), and the rest — details, error, node tasks — as one JSON payload
+// that can grow fields without a migration. Times are integer microseconds
+// since the Unix epoch.
+constexpr std::string_view kMigrations[] = {
+    R"sql(
+CREATE TABLE counters (
+  name  TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO counters (name, value) VALUES ('task_uid', 0);
+
+CREATE TABLE tasks (
+  uid         INTEGER PRIMARY KEY,
+  index_uid   TEXT,
+  type        TEXT NOT NULL,
+  status      TEXT NOT NULL,
+  canceled_by INTEGER,
+  enqueued_at INTEGER NOT NULL,
+  started_at  INTEGER,
+  finished_at INTEGER,
+  payload     TEXT NOT NULL
+);
+CREATE INDEX tasks_by_index_uid ON tasks (index_uid, uid);
+CREATE INDEX tasks_by_type ON tasks (type, uid);
+CREATE INDEX tasks_by_status ON tasks (status, uid);
+CREATE INDEX tasks_by_canceled_by ON tasks (canceled_by) WHERE canceled_by IS NOT NULL;
+CREATE INDEX tasks_by_enqueued_at ON tasks (enqueued_at);
+CREATE INDEX tasks_by_started_at ON tasks (started_at) WHERE started_at IS NOT NULL;
+CREATE INDEX tasks_by_finished_at ON tasks (finished_at) WHERE finished_at IS NOT NULL;
+CREATE INDEX tasks_unfinished ON tasks (uid) WHERE status IN ('enqueued', 'processing');
+
+CREATE TABLE indexes (
+  uid         TEXT PRIMARY KEY,
+  shard_count INTEGER NOT NULL,
+  primary_key TEXT,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+);
+
+CREATE TABLE api_keys (
+  uid        TEXT PRIMARY KEY,
+  key        TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  payload    TEXT NOT NULL
+);
+CREATE INDEX api_keys_by_key ON api_keys (key);
+
+CREATE TABLE topology (
+  id    INTEGER PRIMARY KEY CHECK (id = 1),
+  epoch INTEGER NOT NULL,
+  spec  TEXT NOT NULL
+);
+)sql",
+};
+
+constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
+
+constexpr std::string_view kTaskColumns =
+    "uid, index_uid, type, status, canceled_by, enqueued_at, started_at, finished_at, payload";
+
+int64_t ToMicros(SystemTime t) {
+  return std::chrono::floor<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+int64_t ToMicrosCeil(SystemTime t) {
+  return std::chrono::ceil<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+SystemTime FromMicros(int64_t us) {
+  return SystemTime(
+      std::chrono::duration_cast<SystemTime::duration>(std::chrono::microseconds(us)));
+}
+
+std::optional<int64_t> OptionalMicros(const std::optional<SystemTime>& t) {
+  if (!t) return std::nullopt;
+  return ToMicros(*t);
+}
+
+// JSON text that never throws: client-supplied strings inside details or
+// errors may hold invalid UTF-8, which a strict dump would refuse.
+template <class J>
+std::string Dump(const J& j) {
+  return j.dump(-1, ' ', false, nlohmann::detail::error_handler_t::replace);
+}
+
+// The exclusive lock on `<db>.lock` that keeps a second Miroir process off
+// the database. flock locks belong to the open file description, so a
+// second SqliteStore in this process is refused too; the kernel drops the
+// lock when the process dies, kill -9 included, so no stale lock survives.
+class LockFile {
+ public:
+  static Result<LockFile> Acquire(const std::string& db_path) {
+    // A private in-memory database has no file to share.
+    if (db_path == ":memory:") return LockFile(-1);
+    std::string path = db_path + ".lock";
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      return Error(ErrorCode::kMiroirStoreUnavailable,
+                   "coordination store '" + db_path + "': cannot open lock file '" + path +
+                       "': " + std::strerror(errno));
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      int err = errno;
+      std::string holder = ReadHolder(fd);
+      ::close(fd);
+      if (err == EWOULDBLOCK) {
+        return Error(ErrorCode::kMiroirStoreUnavailable,
+                     "coordination store '" + db_path +
+                         "' is already in use by another Miroir instance (lock file '" + path +
+                         "' is held" + (holder.empty() ? "" : " by pid " + holder) +
+                         "); one SQLite file serves one instance — use the redis store to run "
+                         "several");
+      }
+      return Error(ErrorCode::kMiroirStoreUnavailable,
+                   "coordination store '" + db_path + "': cannot lock '" + path +
+                       "': " + std::strerror(err));
+    }
+    // The pid is for the operator reading the error above; nothing trusts it.
+    std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, pid.data(), pid.size(), 0);
+    return LockFile(fd);
+  }
+
+  LockFile(LockFile&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  LockFile& operator=(LockFile&&) = delete;
+  // Closing the descriptor releases the lock. The file stays: unlinking it
+  // would race with a process that opened it and is about to lock it.
+  ~LockFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+ private:
+  explicit LockFile(int fd) : fd_(fd) {}
+
+  static std::string ReadHolder(int fd) {
+    char buf[32] = {};
+    ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
+    std::string s(buf, n > 0 ? static_cast<size_t>(n) : 0);
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+  }
+
+  int fd_;
+};
+
+// A WHERE clause under construction, with its parameters in order.
+class Where {
+ public:
+  void Add(std::string clause) {
+    sql_ += sql_.empty() ? " WHERE " : " AND ";
+    sql_ += clause;
+  }
+  void Add(std::string clause, int64_t param) {
+    Add(std::move(clause));
+    params_.emplace_back(param);
+  }
+  void Add(std::string clause, std::string param) {
+    Add(std::move(clause));
+    params_.emplace_back(std::move(param));
+  }
+  // `column IN (values)`, the values passed as one JSON array so the SQL
+  // text — and thus the cached statement — depends only on which filters
+  // are present, not on how many values each has.
+  void AddIn(std::string_view column, const json& values) {
+    Add(std::string(column) + " IN (SELECT value FROM json_each(?))", Dump(values));
+  }
+  const std::string& sql() const { return sql_; }
+  // Binds the parameters from index 1; returns the next free index.
+  int BindTo(Statement& stmt) const {
+    int i = 1;
+    for (const auto& p : params_) {
+      if (const auto* n = std::get_if<int64_t>(&p)) {
+        stmt.Bind(i++, *n);
+      } else {
+        stmt.Bind(i++, std::string_view(std::get<std::string>(p)));
+      }
+    }
+    return i;
+  }
+
+ private:
+  std::string sql_;
+  std::vector<std::variant<int64_t, std::string>> params_;
+};
+
+json UidArray(const std::set<uint64_t>& values) {
+  json a = json::array();
+  // Larger values cannot be stored, so they cannot match.
+  for (uint64_t v : values) {
+    if (v <= kMaxSqlInt) a.push_back(static_cast<int64_t>(v));
+  }
+  return a;
+}
+
+json StringArray(const std::set<std::string>& values) {
+  json a = json::array();
+  for (const auto& v : values) a.push_back(v);
+  return a;
+}
+
+}  // namespace
+
+class SqliteStore::Impl {
+ public:
+  Impl(LockFile lock, std::unique_ptr<Db> db) : lock_(std::move(lock)), db_(std::move(db)) {}
+
+  std::mutex mu;  // guards every use of db_
+
+  Result<void> Configure(const SqliteStoreOptions& options) {
+    // WAL: readers never block the writer and a commit appends to one file,
+    // which is both faster and — with synchronous=FULL — durable per commit.
+    MIROIR_ASSIGN_OR_RETURN(std::string mode, db_->QueryText("PRAGMA journal_mode=WAL"));
+    // An in-memory database keeps its "memory" journal; it has nothing to lose.
+    if (mode != "wal" && db_->path() != ":memory:") {
+      return Error(ErrorCode::kMiroirStoreUnavailable,
+                   "coordination store '" + db_->path() +
+                       "': cannot switch to WAL journal mode (got '" + mode +
+                       "'); the file must be on a local file system");
+    }
+    MIROIR_RETURN_IF_ERROR(db_->Exec(options.durability == Durability::kFull
+                                         ? "PRAGMA synchronous=FULL"
+                                         : "PRAGMA synchronous=NORMAL"));
+    return Migrate();
+  }
+
+  Result<uint64_t> NextTaskUid() {
+    // One UPDATE ... RETURNING is its own transaction: the increment is
+    // committed (and, with kFull, synced) before the uid is handed out, so a
+    // restart never hands it out again, deleted tasks or not.
+    MIROIR_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db_->Prepare("UPDATE counters SET value = value + 1 WHERE name = 'task_uid' "
+                     "RETURNING value - 1"));
+    MIROIR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return db_->Internal("task uid counter is missing");
+    int64_t uid = stmt.Int(0);
+    // The commit happens when the statement completes; only then is the uid ours.
+    MIROIR_RETURN_IF_ERROR(stmt.Run());
+    return static_cast<uint64_t>(uid);
+  }
+
+  Result<void> PutTask(const TaskRecord& t) {
+    if (t.uid > kMaxSqlInt || (t.canceled_by && *t.canceled_by > kMaxSqlInt)) {
+      return db_->Internal("task uid " + std::to_string(t.uid) + " or its canceledBy is too large");
+    }
+    ordered_json payload = ordered_json::object();
+    payload["details"] = t.details;
+    if (t.error) payload["error"] = *t.error;
+    ordered_json nodes = ordered_json::array();
+    for (const auto& n : t.node_tasks) nodes.push_back({{"node", n.node_id}, {"uid", n.task_uid}});
+    payload["nodeTasks"] = std::move(nodes);
+
+    MIROIR_ASSIGN_OR_RETURN(Statement stmt,
+                            db_->Prepare("INSERT OR REPLACE INTO tasks (" +
+                                         std::string(kTaskColumns) +
+                                         ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    std::optional<int64_t> canceled_by;
+    if (t.canceled_by) canceled_by = static_cast<int64_t>(*t.canceled_by);
+    stmt.Bind(1, static_cast<int64_t>(t.uid))
+        .Bind(2, t.index_uid)
+        .Bind(3, std::string_view(t.type))
+        .Bind(4, TaskStatusName(t.status))
+        .Bind(5, canceled_by)
+        .Bind(6, ToMicros(t.enqueued_at))
+        .Bind(7, OptionalMicros(t.started_at))
+        .Bind(8, OptionalMicros(t.finished_at))
+        .Bind(9, std::string_view(Dump(payload)));
+    return stmt.Run();
+  }
+
+  Result<std::optional<TaskRecord>> GetTask(uint64_t uid) {
+    if (uid > kMaxSqlInt) return std::optional<TaskRecord>();
+    MIROIR_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db_->Prepare("SELECT " + std::string(kTaskColumns) + " FROM tasks WHERE uid = ?"));
+    stmt.Bind(1, static_cast<int64_t>(uid));
+    MIROIR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return std::optional<TaskRecord>();
+    MIROIR_ASSIGN_OR_RETURN(TaskRecord task, ReadTask(stmt));
+    return std::optional<TaskRecord>(std::move(task));
+  }
+
+  Result<TaskPage> ListTasks(const TaskQuery& q) {
+    Where where;
+    if (q.uids) where.AddIn("uid", UidArray(*q.uids));
+    if (q.index_uids) where.AddIn("index_uid", StringArray(*q.index_uids));
+    if (q.types) where.AddIn("type", StringArray(*q.types));
+    if (q.statuses) {
+      json names = json::array();
+      for (TaskStatus s : *q.statuses) names.push_back(TaskStatusName(s));
+      where.AddIn("status", names);
+    }
+    if (q.canceled_by) where.AddIn("canceled_by", UidArray(*q.canceled_by));
+    // Meilisearch's date bounds are exclusive. Stored times are truncated to
+    // microseconds, so "after t" is "> floor(t)" and "before t" is "< ceil(t)".
+    auto after = [&](std::string_view column, const std::optional<SystemTime>& t) {
+      if (t) where.Add(std::string(column) + " > ?", ToMicros(*t));
+    };
+    auto before = [&](std::string_view column, const std::optional<SystemTime>& t) {
+      if (t) where.Add(std::string(column) + " < ?", ToMicrosCeil(*t));
+    };
+    after("enqueued_at", q.after_enqueued_at);
+    before("enqueued_at", q.before_enqueued_at);
+    after("started_at", q.after_started_at);
+    before("started_at", q.before_started_at);
+    after("finished_at", q.after_finished_at);
+    before("finished_at", q.before_finished_at);
+
+    TaskPage page;
+    {
+      MIROIR_ASSIGN_OR_RETURN(Statement count,
+                              db_->Prepare("SELECT COUNT(*) FROM tasks" + where.sql()));
+      where.BindTo(count);
+      MIROIR_ASSIGN_OR_RETURN(bool row, count.Step());
+      if (!row) return db_->Internal("COUNT(*) returned no row");
+      page.total = static_cast<uint64_t>(count.Int(0));
+    }
+
+    // `from` bounds the page, not the total.
+    if (q.from) {
+      if (!q.reverse) {
+        where.Add("uid <= ?", static_cast<int64_t>(std::min(*q.from, kMaxSqlInt)));
+      } else if (*q.from > kMaxSqlInt) {
+        where.Add("0");
+      } else {
+        where.Add("uid >= ?", static_cast<int64_t>(*q.from));
+      }
+    }
+    // One row past the page tells whether there is a next page and where it starts.
+    uint64_t limit = std::min(q.limit, kMaxSqlInt - 1);
+    MIROIR_ASSIGN_OR_RETURN(Statement stmt,
+                            db_->Prepare("SELECT " + std::string(kTaskColumns) + " FROM tasks" +
+                                         where.sql() + " ORDER BY uid " +
+                                         (q.reverse ? "ASC" : "DESC") + " LIMIT ?"));
+    int next_param = where.BindTo(stmt);
+    stmt.Bind(next_param, static_cast<int64_t>(limit + 1));
+    for (;;) {
+      MIROIR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      if (page.tasks.size() == limit) {
+        page.next = static_cast<uint64_t>(stmt.Int(0));
+        break;
+      }
+      MIROIR_ASSIGN_OR_RETURN(TaskRecord task, ReadTask(stmt));
+      page.tasks.push_back(std::move(task));
+    }
+    return page;
+  }
+
+  Result<std::vector<TaskRecord>> UnfinishedTasks(size_t limit) {
+    // The WHERE matches the partial index tasks_unfinished word for word, so
+    // the reconciler's scan never touches finished tasks.
+    MIROIR_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db_->Prepare("SELECT " + std::string(kTaskColumns) +
+                     " FROM tasks WHERE status IN ('enqueued', 'processing') "
+                     "ORDER BY uid ASC LIMIT ?"));
+    stmt.Bind(1, static_cast<int64_t>(std::min<uint64_t>(limit, kMaxSqlInt)));
+    std::vector<TaskRecord> out;
+    for (;;) {
+      MIROIR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) return out;
+      MIROIR_ASSIGN_OR_RETURN(TaskRecord task, ReadTask(stmt));
+      out.push_back(std::move(task));
+    }
+  }
+
+  Result<size_t> DeleteTasks(const std::vector<uint64_t>& uids) {
+    std::set<uint64_t> set(uids.begin(), uids.end());
+    MIROIR_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db_->Prepare("DELETE FROM tasks WHERE uid IN (SELECT value FROM json_each(?))"));
+    stmt.Bind(1, std::string_view(Dump(UidArray(set))));
+    MIROIR_RETURN_IF_ERROR(stmt.Run());
+    return static_cast<size_t>(db_->Changes());
+  }
+
+  Result<std::optional<IndexRecord>> GetIndex(const std::string& uid) {
+    MIROIR_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db_->Prepare("SELECT uid, shard_count, primary_key, created_at, updated_at FROM indexes "
+                     "WHERE uid = ?"));
+    stmt.Bind(1, std::string_view(uid));
+    MIROIR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return std::optional<IndexRecord>();
+    return std::optional<IndexRecord>(ReadIndex(stmt));
+  }
+
+  Result<std::vector<IndexRecord>> ListIndexes() {
+    MIROIR_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db_->Prepare("SELECT uid, shard_count, primary_key, created_at, updated_at FROM indexes "
+                     "ORDER BY uid"));
+    std::vector<IndexRecord> out;
+    for (;;) {
+      MIROIR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) return out;
+      out.push_back(ReadIndex(stmt));
+    }
+  }
+
+  Result<void> PutIndex(const IndexRecord& index) {
+    MIROIR_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db_->Prepare("INSERT OR REPLACE INTO indexes "
+                     "(uid, shard_count, primary_key, created_at, updated_at) "
+                     "VALUES (?, ?, ?, ?, ?)"));
+    stmt.Bind(1, std::string_view(index.uid))
+        .Bind(2, static_cast<int64_t>(index.shard_count))
+        .Bind(3, index.primary_key)
+        .Bind(4, ToMicros(index.created_at))
+        .Bind(5, ToMicros(index.updated_at));
+    return stmt.Run();
+  }
+
+  Result<void> DeleteIndex(const std::string& uid) {
+    MIROIR_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare("DELETE FROM indexes WHERE uid = ?"));
+    stmt.Bind(1, std::string_view(uid));
+    return stmt.Run();
+  }
+
+  Result<std::vector<ApiKey>> ListKeys() {
+    MIROIR_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db_->Prepare("SELECT uid, payload FROM api_keys ORDER BY created_at, uid"));
+    std::vector<ApiKey> out;
+    for (;;) {
+      MIROIR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) return out;
+      json j = json::parse(stmt.Text(1), nullptr, false);
+      std::optional<ApiKey> key = ApiKeyFromStorage(j);
+      if (!key) return db_->Internal("corrupt API key record '" + stmt.Text(0) + "'");
+      out.push_back(std::move(*key));
+    }
+  }
+
+  Result<void> PutKey(const ApiKey& key) {
+    MIROIR_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db_->Prepare("INSERT OR REPLACE INTO api_keys (uid, key, created_at, payload) "
+                     "VALUES (?, ?, ?, ?)"));
+    stmt.Bind(1, std::string_view(key.uid))
+        .Bind(2, std::string_view(key.key))
+        .Bind(3, ToMicros(key.created_at))
+        .Bind(4, std::string_view(Dump(ApiKeyToStorage(key))));
+    return stmt.Run();
+  }
+
+  Result<bool> DeleteKey(const std::string& uid) {
+    MIROIR_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare("DELETE FROM api_keys WHERE uid = ?"));
+    stmt.Bind(1, std::string_view(uid));
+    MIROIR_RETURN_IF_ERROR(stmt.Run());
+    return db_->Changes() > 0;
+  }
+
+  Result<std::optional<TopologyRecord>> LoadTopology() {
+    MIROIR_ASSIGN_OR_RETURN(Statement stmt,
+                            db_->Prepare("SELECT epoch, spec FROM topology WHERE id = 1"));
+    MIROIR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return std::optional<TopologyRecord>();
+    TopologyRecord rec;
+    rec.epoch = static_cast<uint64_t>(stmt.Int(0));
+    rec.spec = json::parse(stmt.Text(1), nullptr, false);
+    if (rec.spec.is_discarded()) return db_->Internal("corrupt topology record");
+    return std::optional<TopologyRecord>(std::move(rec));
+  }
+
+  Result<bool> CompareAndSetTopology(uint64_t expected_epoch, const TopologyRecord& record) {
+    if (record.epoch <= expected_epoch || record.epoch > kMaxSqlInt) {
+      return db_->Internal("topology epoch " + std::to_string(record.epoch) +
+                           " does not follow epoch " + std::to_string(expected_epoch));
+    }
+    // IMMEDIATE: the read and the write happen under the write lock, so no
+    // other connection (a shell, say) can slip a write in between.
+    MIROIR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*db_));
+    uint64_t stored = 0;
+    {
+      MIROIR_ASSIGN_OR_RETURN(Statement read,
+                              db_->Prepare("SELECT epoch FROM topology WHERE id = 1"));
+      MIROIR_ASSIGN_OR_RETURN(bool row, read.Step());
+      if (row) stored = static_cast<uint64_t>(read.Int(0));
+    }
+    if (stored != expected_epoch) return false;  // the destructor rolls back
+    {
+      MIROIR_ASSIGN_OR_RETURN(
+          Statement write,
+          db_->Prepare("INSERT OR REPLACE INTO topology (id, epoch, spec) VALUES (1, ?, ?)"));
+      write.Bind(1, static_cast<int64_t>(record.epoch))
+          .Bind(2, std::string_view(Dump(record.spec)));
+      MIROIR_RETURN_IF_ERROR(write.Run());
+    }
+    MIROIR_RETURN_IF_ERROR(tx.Commit());
+    return true;
+  }
+
+ private:
+  Result<void> Migrate() {
+    MIROIR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*db_));
+    MIROIR_RETURN_IF_ERROR(
+        db_->Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
+    int version = 0;
+    {
+      MIROIR_ASSIGN_OR_RETURN(Statement read,
+                              db_->Prepare("SELECT version FROM schema_version"));
+      MIROIR_ASSIGN_OR_RETURN(bool row, read.Step());
+      if (row) version = static_cast<int>(read.Int(0));
+    }
+    if (version == kSchemaVersion) return {};  // nothing written; rolled back harmlessly
+    if (version > kSchemaVersion) {
+      return db_->Internal("schema version " + std::to_string(version) +
+                           " was written by a newer Miroir (this one knows up to " +
+                           std::to_string(kSchemaVersion) + ")");
+    }
+    for (int v = version; v < kSchemaVersion; ++v) {
+      MIROIR_RETURN_IF_ERROR(db_->Exec(std::string(kMigrations[v])));
+    }
+    MIROIR_RETURN_IF_ERROR(db_->Exec("DELETE FROM schema_version"));
+    MIROIR_RETURN_IF_ERROR(db_->Exec("INSERT INTO schema_version (version) VALUES (" +
+                                     std::to_string(kSchemaVersion) + ")"));
+    return tx.Commit();
+  }
+
+  Result<TaskRecord> ReadTask(const Statement& stmt) {
+    TaskRecord t;
+    t.uid = static_cast<uint64_t>(stmt.Int(0));
+    auto corrupt = [&](std::string_view what) {
+      return db_->Internal("corrupt task record " + std::to_string(t.uid) + ": " +
+                           std::string(what));
+    };
+    t.index_uid = stmt.OptionalText(1);
+    t.type = stmt.Text(2);
+    std::optional<TaskStatus> status = ParseTaskStatus(stmt.Text(3));
+    if (!status) return corrupt("unknown status '" + stmt.Text(3) + "'");
+    t.status = *status;
+    if (auto c = stmt.OptionalInt(4)) t.canceled_by = static_cast<uint64_t>(*c);
+    t.enqueued_at = FromMicros(stmt.Int(5));
+    if (auto s = stmt.OptionalInt(6)) t.started_at = FromMicros(*s);
+    if (auto f = stmt.OptionalInt(7)) t.finished_at = FromMicros(*f);
+
+    // ordered_json keeps the details' keys in the order they were written,
+    // which is the order clients see them in.
+    ordered_json payload = ordered_json::parse(stmt.Text(8), nullptr, false);
+    if (payload.is_discarded() || !payload.is_object()) return corrupt("payload is not JSON");
+    if (auto it = payload.find("details"); it != payload.end()) t.details = std::move(*it);
+    if (auto it = payload.find("error"); it != payload.end()) t.error = std::move(*it);
+    if (auto it = payload.find("nodeTasks"); it != payload.end()) {
+      if (!it->is_array()) return corrupt("nodeTasks is not an array");
+      for (const auto& n : *it) {
+        auto node = n.find("node");
+        auto uid = n.find("uid");
+        if (!n.is_object() || node == n.end() || !node->is_string() || uid == n.end() ||
+            !uid->is_number_unsigned()) {
+          return corrupt("malformed node task " + Dump(n));
+        }
+        t.node_tasks.push_back({node->get<std::string>(), uid->get<uint64_t>()});
+      }
+    }
+    return t;
+  }
+
+  static IndexRecord ReadIndex(const Statement& stmt) {
+    IndexRecord r;
+    r.uid = stmt.Text(0);
+    r.shard_count = static_cast<uint32_t>(stmt.Int(1));
+    r.primary_key = stmt.OptionalText(2);
+    r.created_at = FromMicros(stmt.Int(3));
+    r.updated_at = FromMicros(stmt.Int(4));
+    return r;
+  }
+
+  // Declared before db_ so that it is released after the database is closed.
+  LockFile lock_;
+  std::unique_ptr<Db> db_;
+};
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
+                                                       const SqliteStoreOptions& options) {
+  // The lock comes first: a refused second instance must not touch the
+  // database at all (no WAL recovery, no migration under the first one's feet).
+  MIROIR_ASSIGN_OR_RETURN(LockFile lock, LockFile::Acquire(path));
+  int busy_ms = static_cast<int>(
+      std::min<int64_t>(options.busy_timeout.count(), std::numeric_limits<int>::max()));
+  MIROIR_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(path, busy_ms));
+  auto impl = std::make_unique<Impl>(std::move(lock), std::move(db));
+  MIROIR_RETURN_IF_ERROR(impl->Configure(options));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
+}
+
+SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqliteStore::~SqliteStore() = default;
+
+int SqliteStore::SchemaVersion() { return kSchemaVersion; }
+
+// Every call holds the mutex for its whole duration: the connection and its
+// cached statements are not safe for concurrent use.
+#define MIROIR_SQLITE_CALL(call)               \
+  std::lock_guard<std::mutex> lock(impl_->mu); \
+  return impl_->call
+
+Result<uint64_t> SqliteStore::NextTaskUid() { MIROIR_SQLITE_CALL(NextTaskUid()); }
+Result<void> SqliteStore::PutTask(const TaskRecord& task) { MIROIR_SQLITE_CALL(PutTask(task)); }
+Result<std::optional<TaskRecord>> SqliteStore::GetTask(uint64_t uid) {
+  MIROIR_SQLITE_CALL(GetTask(uid));
+}
+Result<TaskPage> SqliteStore::ListTasks(const TaskQuery& query) {
+  MIROIR_SQLITE_CALL(ListTasks(query));
+}
+Result<std::vector<TaskRecord>> SqliteStore::UnfinishedTasks(size_t limit) {
+  MIROIR_SQLITE_CALL(UnfinishedTasks(limit));
+}
+Result<size_t> SqliteStore::DeleteTasks(const std::vector<uint64_t>& uids) {
+  MIROIR_SQLITE_CALL(DeleteTasks(uids));
+}
+Result<std::optional<IndexRecord>> SqliteStore::GetIndex(const std::string& uid) {
+  MIROIR_SQLITE_CALL(GetIndex(uid));
+}
+Result<std::vector<IndexRecord>> SqliteStore::ListIndexes() { MIROIR_SQLITE_CALL(ListIndexes()); }
+Result<void> SqliteStore::PutIndex(const IndexRecord& index) {
+  MIROIR_SQLITE_CALL(PutIndex(index));
+}
+Result<void> SqliteStore::DeleteIndex(const std::string& uid) {
+  MIROIR_SQLITE_CALL(DeleteIndex(uid));
+}
+Result<std::vector<ApiKey>> SqliteStore::ListKeys() { MIROIR_SQLITE_CALL(ListKeys()); }
+Result<void> SqliteStore::PutKey(const ApiKey& key) { MIROIR_SQLITE_CALL(PutKey(key)); }
+Result<bool> SqliteStore::DeleteKey(const std::string& uid) { MIROIR_SQLITE_CALL(DeleteKey(uid)); }
+Result<std::optional<TopologyRecord>> SqliteStore::LoadTopology() {
+  MIROIR_SQLITE_CALL(LoadTopology());
+}
+Result<bool> SqliteStore::CompareAndSetTopology(uint64_t expected_epoch,
+                                                const TopologyRecord& record) {
+  MIROIR_SQLITE_CALL(CompareAndSetTopology(expected_epoch, record));
+}
+
+#undef MIROIR_SQLITE_CALL
+
+}  // namespace miroir::store
