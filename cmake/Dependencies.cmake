@@ -4,6 +4,7 @@ find_package(Boost 1.81 REQUIRED)  # Asio, Beast and System are header-only
 find_package(nlohmann_json 3 REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(SQLite3 REQUIRED)  # CMake's FindSQLite3: target SQLite::SQLite3
+find_package(yaml-cpp REQUIRED)  # imported target: yaml-cpp
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 
