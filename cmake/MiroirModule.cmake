@@ -5,6 +5,8 @@
 function(miroir_module name)
   cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
   file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${name}/*.cpp)
+  # A module's main.cpp belongs to its executable, not to its library.
+  list(FILTER sources EXCLUDE REGEX "/main\\.cpp$")
   add_library(miroir_${name} STATIC ${sources})
   target_include_directories(miroir_${name}
     PUBLIC ${PROJECT_SOURCE_DIR}/include

@@ -76,3 +76,16 @@ using Result = boost::system::result<T, Error>;
     auto miroir_status_ = (expr);                         \
     if (!miroir_status_) return std::move(miroir_status_).error(); \
   } while (0)
+
+// The same two, for coroutines (co_return instead of return).
+#define MIROIR_CO_ASSIGN_OR_RETURN(lhs, expr) \
+  MIROIR_CO_ASSIGN_OR_RETURN_IMPL(MIROIR_CONCAT(miroir_result_, __LINE__), lhs, expr)
+#define MIROIR_CO_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                                    \
+  if (!tmp) co_return std::move(tmp).error();           \
+  lhs = std::move(*tmp)
+#define MIROIR_CO_RETURN_IF_ERROR(expr)                                \
+  do {                                                                 \
+    auto miroir_status_ = (expr);                                      \
+    if (!miroir_status_) co_return std::move(miroir_status_).error(); \
+  } while (0)

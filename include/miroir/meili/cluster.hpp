@@ -1,0 +1,72 @@
+// The live view of the cluster shared by the request path and the workers:
+// the current topology snapshot, each node's health as this instance sees
+// it, and the way to send a request to a node.
+//
+// Thread-safety: all members are safe to call from any thread. The topology
+// is an immutable snapshot behind an atomic shared_ptr (ARCHITECTURE §8);
+// health flags are atomics; connection pools are per thread, so sending
+// takes no lock.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "miroir/core/router.hpp"
+#include "miroir/core/topology.hpp"
+#include "miroir/http/client.hpp"
+
+namespace miroir::meili {
+
+struct ClusterOptions {
+  std::string node_key;  // sent as "Authorization: Bearer" to nodes; empty: none
+  http::PoolOptions pool;
+};
+
+class Cluster : public NodeHealth {
+ public:
+  Cluster(std::shared_ptr<const Topology> topology, ClusterOptions options);
+
+  std::shared_ptr<const Topology> topology() const { return topology_.load(); }
+  // Publishes a new snapshot. Health of nodes kept by id across snapshots.
+  void SetTopology(std::shared_ptr<const Topology> topology);
+
+  // NodeHealth: healthy until the health checker says otherwise.
+  bool IsHealthy(NodeIndex node) const override;
+  bool IsHealthyById(const std::string& node_id) const;
+  void SetHealthy(const std::string& node_id, bool healthy);
+
+  // Sends a request to a node from the calling thread's pool for it. The
+  // node key is added. REQUIRES: called from a coroutine on an Asio thread.
+  boost::asio::awaitable<http::UpstreamResult> Send(const std::string& address,
+                                                    http::UpstreamRequest request) const;
+
+  // Sends every request concurrently (on the calling thread) and returns
+  // the results in the same order once all have completed or timed out.
+  struct Outgoing {
+    std::string address;
+    http::UpstreamRequest request;
+  };
+  boost::asio::awaitable<std::vector<http::UpstreamResult>> SendAll(
+      std::vector<Outgoing> requests) const;
+
+  // A counter that varies per request, to rotate replica choice.
+  uint64_t NextRotation() const { return rotation_.fetch_add(1, std::memory_order_relaxed); }
+
+ private:
+  struct HealthEntry {
+    std::string node_id;
+    std::unique_ptr<std::atomic<bool>> healthy;
+  };
+  std::atomic<std::shared_ptr<const Topology>> topology_;
+  ClusterOptions options_;
+  // Indexed like the nodes of the snapshot they were built for.
+  std::atomic<std::shared_ptr<const std::vector<HealthEntry>>> health_;
+  mutable std::atomic<uint64_t> rotation_{0};
+};
+
+}  // namespace miroir::meili

@@ -1,0 +1,118 @@
+#include "miroir/meili/cluster.hpp"
+
+#include <map>
+#include <mutex>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace miroir::meili {
+namespace {
+
+// One pool per node address per thread: connections live on one io_context.
+struct ThreadPools {
+  boost::asio::any_io_executor executor;
+  std::map<std::string, std::unique_ptr<http::UpstreamPool>, std::less<>> pools;
+};
+thread_local ThreadPools t_pools;
+
+}  // namespace
+
+Cluster::Cluster(std::shared_ptr<const Topology> topology, ClusterOptions options)
+    : options_(std::move(options)) {
+  SetTopology(std::move(topology));
+}
+
+void Cluster::SetTopology(std::shared_ptr<const Topology> topology) {
+  auto old = health_.load();
+  auto entries = std::make_shared<std::vector<HealthEntry>>();
+  for (const auto& node : topology->nodes()) {
+    bool healthy = true;
+    if (old) {
+      for (const auto& e : *old) {
+        if (e.node_id == node.id) healthy = e.healthy->load();
+      }
+    }
+    entries->push_back({node.id, std::make_unique<std::atomic<bool>>(healthy)});
+  }
+  // Health first, so a reader of the new topology finds entries for all its nodes.
+  health_.store(std::move(entries));
+  topology_.store(std::move(topology));
+}
+
+bool Cluster::IsHealthy(NodeIndex node) const {
+  auto health = health_.load();
+  return node < health->size() ? (*health)[node].healthy->load(std::memory_order_relaxed) : false;
+}
+
+bool Cluster::IsHealthyById(const std::string& node_id) const {
+  auto health = health_.load();
+  for (const auto& e : *health) {
+    if (e.node_id == node_id) return e.healthy->load(std::memory_order_relaxed);
+  }
+  return false;
+}
+
+void Cluster::SetHealthy(const std::string& node_id, bool healthy) {
+  auto health = health_.load();
+  for (const auto& e : *health) {
+    if (e.node_id == node_id) e.healthy->store(healthy, std::memory_order_relaxed);
+  }
+}
+
+boost::asio::awaitable<http::UpstreamResult> Cluster::Send(const std::string& address,
+                                                           http::UpstreamRequest request) const {
+  auto executor = co_await boost::asio::this_coro::executor;
+  if (t_pools.executor != executor) {
+    // First use on this thread (or the thread's context changed, as in tests).
+    t_pools.pools.clear();
+    t_pools.executor = executor;
+  }
+  auto it = t_pools.pools.find(address);
+  if (it == t_pools.pools.end()) {
+    it = t_pools.pools
+             .emplace(address, std::make_unique<http::UpstreamPool>(executor, address,
+                                                                    options_.pool))
+             .first;
+  }
+  if (!options_.node_key.empty()) {
+    request.headers.Set("Authorization", "Bearer " + options_.node_key);
+  }
+  co_return co_await it->second->Send(std::move(request));
+}
+
+boost::asio::awaitable<std::vector<http::UpstreamResult>> Cluster::SendAll(
+    std::vector<Outgoing> requests) const {
+  namespace asio = boost::asio;
+  auto executor = co_await asio::this_coro::executor;
+  // Every child runs on this same executor, so the shared state needs no
+  // synchronisation; the timer is the rendezvous the parent waits on.
+  struct State {
+    explicit State(asio::any_io_executor ex, size_t n) : done(ex), results(n), remaining(n) {
+      done.expires_at(asio::steady_timer::time_point::max());
+    }
+    asio::steady_timer done;
+    std::vector<http::UpstreamResult> results;
+    size_t remaining;
+  };
+  auto state = std::make_shared<State>(executor, requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    asio::co_spawn(
+        executor,
+        [this, state, i, out = std::move(requests[i])]() mutable -> asio::awaitable<void> {
+          state->results[i] = co_await Send(out.address, std::move(out.request));
+          if (--state->remaining == 0) state->done.cancel();
+        },
+        asio::detached);
+  }
+  if (state->remaining > 0) {
+    co_await state->done.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  co_return std::move(state->results);
+}
+
+}  // namespace miroir::meili
