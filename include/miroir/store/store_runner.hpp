@@ -20,10 +20,15 @@
 //
 // Thread-safety: Run, RunFor, Stop and pending may be called from any thread.
 // Ownership: the runner co-owns the store; `fn` is moved to the store thread
-// and destroyed there. REQUIRES: the execution contexts of callers outlive
-// their calls — stop the runner before destroying the io_contexts whose
-// coroutines await it (Stop returns only after every admitted call ran).
-// REQUIRES: Stop is not called from inside a store call.
+// and destroyed there.
+//
+// Lifetimes: a call counts as outstanding work on the caller's executor until
+// the store thread is done with it — even after the caller was told it timed
+// out — so the caller's io_context::run() does not return while it has calls
+// in flight. REQUIRES: an io_context is not destroyed while calls it awaits
+// are in flight; if it is stopped with ioc.stop() rather than left to run out
+// of work, call the runner's Stop() first (it returns only once every
+// admitted call ran). REQUIRES: Stop is not called from inside a store call.
 #pragma once
 
 #include <atomic>
@@ -38,7 +43,9 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/system_executor.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -95,16 +102,26 @@ R InvokeStoreCall(F& fn, Store& store) noexcept {
 // submission (kPending -> kDone). The store thread posts to the caller's
 // executor only while the timer is still pending, so it never posts after
 // the caller has been told "timed out".
+//
+// The call also holds outstanding work on the caller's executor, released by
+// the store thread as the very last thing it does for the call — after its
+// post has returned and after it dropped its reference to this state, which
+// may hold a strand. So the caller's io_context cannot run out of work, and
+// be destroyed, while the store thread still touches anything of it.
 template <class Handler, class R>
 struct StoreCall {
   enum : int { kPending, kPosted, kDone };
 
   StoreCall(Handler h, boost::asio::any_io_executor executor)
-      : handler(std::move(h)), ex(std::move(executor)) {}
+      : handler(std::move(h)),
+        ex(std::move(executor)),
+        work(boost::asio::prefer(ex, boost::asio::execution::outstanding_work.tracked)) {}
 
   std::atomic<int> state{kPending};
   std::optional<Handler> handler;
   boost::asio::any_io_executor ex;
+  // Touched by the store thread only (or, for a refused call, the caller).
+  boost::asio::any_io_executor work;
   std::optional<boost::asio::steady_timer> timer;  // touched only on ex
   std::optional<R> result;
 
@@ -188,15 +205,21 @@ auto StoreRunner::RunFor(std::chrono::milliseconds timeout, F fn, CompletionToke
       R r = detail::InvokeStoreCall<R>(*fn_ptr, *store);
       // The function (and what it captured) dies here, on the store thread.
       fn_ptr.reset();
-      if (!call->Claim(Call::kPosted)) return;  // timed out: nobody waits for r
-      call->result.emplace(std::move(r));
-      asio::post(call->ex, [call] { call->Complete(std::move(*call->result)); });
+      // Lost to the timer: nobody waits for r any more.
+      if (call->Claim(Call::kPosted)) {
+        call->result.emplace(std::move(r));
+        asio::post(call->ex, [call] { call->Complete(std::move(*call->result)); });
+      }
+      asio::any_io_executor work = std::move(call->work);
+      call.reset();
+      work = {};
     });
     if (!admitted && call->Claim(Call::kDone)) {
       // Never complete inside the initiating function: post, as Asio requires.
       asio::post(call->ex, [call, error = std::move(admitted).error()]() mutable {
         call->Complete(R(boost::system::in_place_error, std::move(error)));
       });
+      call->work = {};
     }
   };
   return asio::async_initiate<CompletionToken, void(R)>(std::move(initiation), token,

@@ -1,5 +1,6 @@
 #include "miroir/store/sqlite_store.hpp"
 
+#include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -593,6 +594,44 @@ TEST_F(SqliteStoreTest, AnotherProcessCannotOpenTheFile) {
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST_F(SqliteStoreTest, AnAcknowledgedTaskSurvivesKillDashNine) {
+  store_.reset();
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // The child writes, acknowledges, then waits to be killed mid-life.
+    ::close(pipe_fds[0]);
+    auto store = SqliteStore::Open(db_path_);
+    if (!store) ::_exit(1);
+    auto uid = (*store)->NextTaskUid();
+    if (!uid) ::_exit(2);
+    if (!(*store)->PutTask(Task(*uid, "movies", "indexCreation", TaskStatus::kEnqueued, 7))) {
+      ::_exit(2);
+    }
+    char ack = 'k';
+    if (::write(pipe_fds[1], &ack, 1) != 1) ::_exit(3);
+    for (;;) ::pause();
+  }
+  ::close(pipe_fds[1]);
+  char ack = 0;
+  ASSERT_EQ(::read(pipe_fds[0], &ack, 1), 1) << "the child failed before acknowledging";
+  ::close(pipe_fds[0]);
+  ASSERT_EQ(::kill(child, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status));
+
+  // The kernel dropped the dead process's lock; its commits are all there.
+  store_ = Open();
+  ASSERT_NE(store_, nullptr);
+  auto task = store_->GetTask(0);
+  ASSERT_TRUE(task && task->has_value());
+  EXPECT_EQ((**task).index_uid, "movies");
+  EXPECT_EQ(Value(store_->NextTaskUid()), 1u);
 }
 
 TEST_F(SqliteStoreTest, UsesWalJournalAndRecordsTheSchemaVersion) {
