@@ -33,6 +33,13 @@ def slow_client(slow_node):
     return slow_node.client()
 
 
+def wait_until_processing(node, uid: int, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while node.http("GET", f"/tasks/{uid}").json()["status"] == "enqueued":
+        assert time.monotonic() < deadline, f"task {uid} never started"
+        time.sleep(0.005)
+
+
 def test_writes_are_answered_before_they_are_processed(slow_node, slow_client, index_uid):
     started = time.monotonic()
     resp = slow_node.http("POST", f"/indexes/{index_uid}/documents", json=[{"id": 1}])
@@ -89,6 +96,7 @@ def test_cancel_enqueued_tasks(slow_node, slow_client, index_uid):
     first = index.add_documents([{"id": 1}])
     second = index.add_documents([{"id": 2}])
     third = index.add_documents([{"id": 3}])
+    wait_until_processing(slow_node, first.task_uid)
     query = f"uids={second.task_uid},{third.task_uid}"
     resp = slow_node.http("POST", f"/tasks/cancel?{query}")
     assert resp.status_code == 200, resp.text
@@ -106,8 +114,11 @@ def test_cancel_enqueued_tasks(slow_node, slow_client, index_uid):
         assert task["canceledBy"] == cancel["taskUid"]
         assert task["error"] is None
         assert task["details"] == {"receivedDocuments": 1, "indexedDocuments": 0}
-    api.succeeded(slow_node, first, timeout=20)
+    first_done = api.succeeded(slow_node, first, timeout=20)
     assert api.all_documents(slow_client, index_uid) == [{"id": 1}]
+    # The cancelation does not match the task being processed, so that task is not
+    # interrupted: it finishes, then the cancelation runs.
+    assert parse_timestamp_ns(first_done["finishedAt"]) <= parse_timestamp_ns(done["startedAt"])
 
     canceled = slow_node.http("GET", "/tasks", params={
         "indexUids": index_uid, "statuses": "canceled"}).json()
@@ -135,6 +146,7 @@ def test_cancel_by_status_through_sdk(slow_node, slow_client, index_uid):
 def test_deleting_tasks_skips_unfinished_ones(slow_node, slow_client, index_uid):
     info = slow_client.index(index_uid).add_documents([{"id": 1}])
     later = slow_client.index(index_uid).add_documents([{"id": 2}])
+    wait_until_processing(slow_node, info.task_uid)
     resp = slow_node.http("DELETE", f"/tasks?uids={info.task_uid},{later.task_uid}")
     assert resp.status_code == 200
     deletion = api.succeeded(slow_node, resp.json(), timeout=20)
