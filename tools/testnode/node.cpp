@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "miroir/core/crypto.hpp"
+#include "miroir/meili/index_requests.hpp"
 
 namespace miroir::testnode {
 namespace {
@@ -37,9 +38,6 @@ std::string_view BearerToken(std::string_view header) {
   return token;
 }
 
-Error IndexNotFound(const std::string& uid) {
-  return Error(ErrorCode::kIndexNotFound, "Index `" + uid + "` not found.");
-}
 
 }  // namespace
 
@@ -154,7 +152,7 @@ OJson Node::ListTasks(const TaskQuery& q) const {
   uint64_t total = 0;
   std::optional<uint64_t> next;
   auto visit = [&](const Task& t) {
-    if (!q.filter.Matches(t)) return;
+    if (!TaskMatches(q, t)) return;
     ++total;
     bool in_range = !q.from || (q.reverse ? t.uid >= *q.from : t.uid <= *q.from);
     if (!in_range) return;
@@ -178,10 +176,10 @@ OJson Node::ListTasks(const TaskQuery& q) const {
   return out;
 }
 
-uint64_t Node::CountTasks(const TaskFilter& filter) const {
+uint64_t Node::CountTasks(const TaskQuery& filter) const {
   std::lock_guard lock(tasks_mu_);
   return static_cast<uint64_t>(std::count_if(
-      tasks_.begin(), tasks_.end(), [&](const auto& e) { return filter.Matches(e.second); }));
+      tasks_.begin(), tasks_.end(), [&](const auto& e) { return TaskMatches(filter, e.second); }));
 }
 
 Task* Node::NextTaskLocked() {
@@ -310,7 +308,7 @@ OJson Node::ApplyTaskDeletion(Task& task) {
   if (p.contains("uids")) targets = p["uids"].get<std::set<uint64_t>>();
   for (uint64_t uid : targets) {
     auto it = tasks_.find(uid);
-    if (it == tasks_.end() || it->first == task.uid || !IsFinished(it->second.status)) continue;
+    if (it == tasks_.end() || it->first == task.uid || !IsTerminal(it->second.status)) continue;
     tasks_.erase(it);
     ++deleted;
   }
@@ -415,7 +413,7 @@ Result<OJson> Node::ApplyToIndexes(const Task& task, SystemTime now) {
     }
     return OJson::object();
   }
-  if (!e) return IndexNotFound(uid);
+  if (!e) return meili::IndexNotFoundError(uid);
   if (task.type == "indexUpdate") {
     if (p.contains("primaryKey") && p["primaryKey"].is_string()) {
       std::string pk = p["primaryKey"].get<std::string>();
@@ -475,7 +473,7 @@ Result<OJson> Node::ReadIndex(const std::string& uid,
                               const std::function<Result<OJson>(const Index&)>& fn) const {
   std::shared_lock lock(state_mu_);
   auto it = indexes_.find(uid);
-  if (it == indexes_.end()) return IndexNotFound(uid);
+  if (it == indexes_.end()) return meili::IndexNotFoundError(uid);
   return fn(it->second->index);
 }
 
@@ -499,7 +497,7 @@ OJson EntryView(const std::string& uid, SystemTime created, SystemTime updated,
 Result<OJson> Node::IndexView(const std::string& uid) const {
   std::shared_lock lock(state_mu_);
   auto it = indexes_.find(uid);
-  if (it == indexes_.end()) return IndexNotFound(uid);
+  if (it == indexes_.end()) return meili::IndexNotFoundError(uid);
   const IndexEntry& e = *it->second;
   return EntryView(uid, e.created_at, e.updated_at, e.index.primary_key());
 }

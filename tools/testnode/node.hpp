@@ -65,7 +65,7 @@ class Node {
   Result<OJson> GetTask(uint64_t uid) const;
   OJson ListTasks(const TaskQuery& query) const;
   // Number of tasks matching a filter right now (matchedTasks).
-  uint64_t CountTasks(const TaskFilter& filter) const;
+  uint64_t CountTasks(const TaskQuery& filter) const;
 
   // --- indexes (reads) ---
   // Runs fn under the shared lock with the index, or fails index_not_found.

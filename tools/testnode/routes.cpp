@@ -10,6 +10,8 @@
 #include "miroir/core/filter.hpp"
 #include "miroir/core/index_uid.hpp"
 #include "miroir/core/json_errors.hpp"
+#include "miroir/meili/index_requests.hpp"
+#include "miroir/meili/request_body.hpp"
 #include "multi_search.hpp"
 #include "search_params.hpp"
 #include "settings.hpp"
@@ -24,7 +26,6 @@ using http::Request;
 using http::Response;
 
 Response Ok(const OJson& body, unsigned status = 200) { return Response::Json(status, body.dump()); }
-Response Accepted(const OJson& task) { return Ok(task, 202); }
 Response Fail(const Error& e) { return Response::FromError(e); }
 
 template <class T>
@@ -38,39 +39,6 @@ Error RouteNotFound() {
 
 Error MethodNotAllowed() {
   return Error(ErrorCode::kMethodNotAllowed, "This method is not allowed on this route.");
-}
-
-bool IsJsonContentType(std::string_view ct) {
-  return ct.substr(0, ct.find(';')) == "application/json";
-}
-
-// The body of a JSON route, with Meilisearch's content-type and syntax errors.
-Result<json> JsonBody(const Request& req) {
-  std::string_view ct = req.headers.Get("content-type");
-  if (ct.empty()) {
-    return Error(ErrorCode::kMissingContentType,
-                 "A Content-Type header is missing. Accepted values for the Content-Type header "
-                 "are: `application/json`");
-  }
-  if (!IsJsonContentType(ct)) {
-    return Error(ErrorCode::kInvalidContentType,
-                 "The Content-Type `" + std::string(ct) +
-                     "` is invalid. Accepted values for the Content-Type header are: "
-                     "`application/json`");
-  }
-  if (req.body.empty()) {
-    return Error(ErrorCode::kMissingPayload, "A json payload is missing.");
-  }
-  json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded()) {
-    // Re-parse with exceptions for the parser's position message.
-    try {
-      (void)json::parse(req.body);
-    } catch (const json::parse_error& e) {
-      return Error(ErrorCode::kBadRequest, std::string("Json deserialize error: ") + e.what());
-    }
-  }
-  return body;
 }
 
 std::optional<uint64_t> ParseUnsigned(std::string_view s) {
@@ -90,11 +58,6 @@ Result<uint64_t> UnsignedParam(const http::QueryParams& q, const char* name, uin
                            *v + "` as a positive integer");
   }
   return *n;
-}
-
-Error InvalidIndexUid(std::string_view uid) {
-  return Error(ErrorCode::kInvalidIndexUid,
-               "`" + std::string(uid) + "` " + std::string(kIndexUidRules));
 }
 
 std::vector<std::string> SplitCommaList(std::string_view s) {
@@ -196,7 +159,7 @@ Response Routes::Dispatch(const Request& req) {
       return Response::NoContent();
     }
     if (m == Method::kPost) {
-      auto body = JsonBody(req);
+      auto body = meili::ParseJsonBody(req);
       if (!body) return Fail(body.error());
       auto rule = node_.faults().Add(*body);
       if (!rule) return Fail(rule.error());
@@ -222,7 +185,7 @@ Response Routes::Dispatch(const Request& req) {
     }
     if (n == 1 && m == Method::kPost) {
       MIROIR_AUTHORIZE("keys.create");
-      auto body = JsonBody(req);
+      auto body = meili::ParseJsonBody(req);
       if (!body) return Fail(body.error());
       return Reply(node_.CreateKey(*body), 201);
     }
@@ -232,7 +195,7 @@ Response Routes::Dispatch(const Request& req) {
     }
     if (n == 2 && m == Method::kPatch) {
       MIROIR_AUTHORIZE("keys.update");
-      auto body = JsonBody(req);
+      auto body = meili::ParseJsonBody(req);
       if (!body) return Fail(body.error());
       return Reply(node_.UpdateKey(seg[1], *body));
     }
@@ -248,7 +211,7 @@ Response Routes::Dispatch(const Request& req) {
   if (n >= 1 && seg[0] == "tasks") {
     if (n == 1 && m == Method::kGet) {
       MIROIR_AUTHORIZE("tasks.get");
-      auto q = ParseTaskQuery(query, TaskQueryKind::kList);
+      auto q = ParseTaskQuery(query.entries(), TaskQueryKind::kList);
       if (!q) return Fail(q.error());
       return Ok(node_.ListTasks(*q));
     }
@@ -266,9 +229,13 @@ Response Routes::Dispatch(const Request& req) {
     const bool remove = n == 1 && m == Method::kDelete;
     if (cancel || remove) {
       MIROIR_AUTHORIZE(cancel ? "tasks.cancel" : "tasks.delete");
-      auto q = ParseTaskQuery(query, cancel ? TaskQueryKind::kCancel : TaskQueryKind::kDelete);
+      auto q = ParseTaskQuery(query.entries(),
+                              cancel ? TaskQueryKind::kCancel : TaskQueryKind::kDelete);
       if (!q) return Fail(q.error());
-      TaskFilter filter = q->filter;
+      TaskQuery filter = *q;
+      filter.from.reset();
+      filter.limit = UINT64_MAX;
+      filter.reverse = false;
       if (cancel) {
         // Only tasks that have not finished can be canceled.
         std::set<TaskStatus> open = {TaskStatus::kEnqueued, TaskStatus::kProcessing};
@@ -281,7 +248,7 @@ Response Routes::Dispatch(const Request& req) {
         }
         filter.statuses = open;
       }
-      OJson list = node_.ListTasks(TaskQuery{filter, UINT64_MAX, std::nullopt, false});
+      OJson list = node_.ListTasks(filter);
       OJson uids = OJson::array();
       for (const auto& t : list["results"]) uids.push_back(t["uid"]);
       OJson details;
@@ -299,7 +266,7 @@ Response Routes::Dispatch(const Request& req) {
   if (n == 1 && seg[0] == "swap-indexes") {
     if (m != Method::kPost) return Fail(MethodNotAllowed());
     MIROIR_AUTHORIZE("indexes.swap");
-    auto body = JsonBody(req);
+    auto body = meili::ParseJsonBody(req);
     if (!body) return Fail(body.error());
     if (!body->is_array()) {
       return Fail(json_errors::InvalidType(ErrorCode::kBadRequest, "", "an array", *body));
@@ -320,7 +287,7 @@ Response Routes::Dispatch(const Request& req) {
       }
       for (const auto& uid : pair) {
         const std::string u = uid.get<std::string>();
-        if (!IsValidIndexUid(u)) return Fail(InvalidIndexUid(u));
+        if (!IsValidIndexUid(u)) return Fail(meili::InvalidIndexUidError(u));
         if (auto refusal = deny("indexes.swap", u)) return *refusal;
         if (!seen.insert(u).second) {
           return Fail(Error(ErrorCode::kInvalidSwapDuplicateIndexFound,
@@ -341,7 +308,7 @@ Response Routes::Dispatch(const Request& req) {
   // ------------------------------------------------------------ multi-search
   if (n == 1 && seg[0] == "multi-search") {
     if (m != Method::kPost) return Fail(MethodNotAllowed());
-    auto body = JsonBody(req);
+    auto body = meili::ParseJsonBody(req);
     if (!body) return Fail(body.error());
     return Reply(MultiSearch(*body, [&](const std::string& index_uid) -> Result<void> {
       return node_.Authorize(auth, "search", index_uid);
@@ -363,35 +330,13 @@ Response Routes::Dispatch(const Request& req) {
     }
     if (m == Method::kPost) {
       MIROIR_AUTHORIZE("indexes.create");
-      auto body = JsonBody(req);
+      auto body = meili::ParseJsonBody(req);
       if (!body) return Fail(body.error());
-      if (!body->is_object()) {
-        return Fail(json_errors::InvalidType(ErrorCode::kBadRequest, "", "an object", *body));
-      }
-      for (const auto& [k, v] : body->items()) {
-        if (k != "uid" && k != "primaryKey") {
-          return Fail(json_errors::UnknownField(ErrorCode::kBadRequest, k,
-                                                "`uid`, `primaryKey`"));
-        }
-      }
-      if (!body->contains("uid")) {
-        return Fail(json_errors::MissingField(ErrorCode::kMissingIndexUid, "uid"));
-      }
-      const json& uid = (*body)["uid"];
-      if (!uid.is_string()) {
-        return Fail(json_errors::InvalidType(ErrorCode::kInvalidIndexUid, ".uid", "a string", uid));
-      }
-      const std::string u = uid.get<std::string>();
-      if (!IsValidIndexUid(u)) {
-        return Fail(json_errors::InvalidValue(ErrorCode::kInvalidIndexUid, ".uid",
-                                              "`" + u + "` " + std::string(kIndexUidRules)));
-      }
+      auto request = meili::ParseCreateIndexRequest(*body);
+      if (!request) return Fail(request.error());
+      const std::string& u = request->uid;
       if (auto refusal = deny("indexes.create", u)) return *refusal;
-      OJson pk = body->contains("primaryKey") ? OJson((*body)["primaryKey"]) : OJson(nullptr);
-      if (!pk.is_null() && !pk.is_string()) {
-        return Fail(json_errors::InvalidType(ErrorCode::kInvalidIndexPrimaryKey, ".primaryKey",
-                                             "a string", json(pk)));
-      }
+      OJson pk = request->primary_key ? OJson(*request->primary_key) : OJson(nullptr);
       return Reply(node_.Enqueue(u, "indexCreation", OJson{{"primaryKey", pk}},
                                  OJson{{"primaryKey", pk}}),
                    202);
@@ -400,7 +345,7 @@ Response Routes::Dispatch(const Request& req) {
   }
 
   const std::string& uid = seg[1];
-  if (!IsValidIndexUid(uid)) return Fail(InvalidIndexUid(uid));
+  if (!IsValidIndexUid(uid)) return Fail(meili::InvalidIndexUidError(uid));
 
   if (n == 2) {
     if (m == Method::kGet) {
@@ -409,34 +354,17 @@ Response Routes::Dispatch(const Request& req) {
     }
     if (m == Method::kPatch) {
       MIROIR_AUTHORIZE("indexes.update", uid);
-      auto body = JsonBody(req);
+      auto body = meili::ParseJsonBody(req);
       if (!body) return Fail(body.error());
-      if (!body->is_object()) {
-        return Fail(json_errors::InvalidType(ErrorCode::kBadRequest, "", "an object", *body));
-      }
+      auto request = meili::ParseUpdateIndexRequest(*body);
+      if (!request) return Fail(request.error());
       OJson payload = OJson::object();
       OJson details = OJson::object();
-      for (const auto& [k, v] : body->items()) {
-        if (k == "primaryKey") {
-          if (!v.is_string() && !v.is_null()) {
-            return Fail(json_errors::InvalidType(ErrorCode::kInvalidIndexPrimaryKey,
-                                                 ".primaryKey", "a string", v));
-          }
-          payload["primaryKey"] = v;
-        } else if (k == "uid") {
-          if (!v.is_string() || !IsValidIndexUid(v.get<std::string>())) {
-            return Fail(InvalidIndexUid(v.is_string() ? v.get<std::string>() : v.dump()));
-          }
-          payload["uid"] = v;
-        } else if (k == "createdAt" || k == "updatedAt") {
-          return Fail(Error(k == "createdAt" ? ErrorCode::kImmutableIndexCreatedAt
-                                             : ErrorCode::kImmutableIndexUpdatedAt,
-                            "Immutable field `" + k + "`: expected one of `primaryKey`, `uid`"));
-        } else {
-          return Fail(json_errors::UnknownField(ErrorCode::kBadRequest, k,
-                                                "`primaryKey`, `uid`"));
-        }
+      if (request->has_primary_key) {
+        payload["primaryKey"] =
+            request->primary_key ? OJson(*request->primary_key) : OJson(nullptr);
       }
+      if (request->new_uid) payload["uid"] = *request->new_uid;
       details["primaryKey"] = payload.contains("primaryKey") ? payload["primaryKey"] : OJson();
       if (payload.contains("uid")) {
         details["oldIndexUid"] = uid;
@@ -470,7 +398,7 @@ Response Routes::Dispatch(const Request& req) {
       if (!converted) return Fail(converted.error());
       q = std::move(*converted);
     } else if (m == Method::kPost) {
-      auto body = JsonBody(req);
+      auto body = meili::ParseJsonBody(req);
       if (!body) return Fail(body.error());
       q = std::move(*body);
     } else {
@@ -482,7 +410,7 @@ Response Routes::Dispatch(const Request& req) {
   if (resource == "facet-search" && n == 3) {
     if (m != Method::kPost) return Fail(MethodNotAllowed());
     MIROIR_AUTHORIZE("search", uid);
-    auto body = JsonBody(req);
+    auto body = meili::ParseJsonBody(req);
     if (!body) return Fail(body.error());
     return Reply(node_.ReadIndex(uid, [&](const Index& index) { return index.FacetSearch(*body); }));
   }
@@ -531,14 +459,14 @@ Response Routes::Dispatch(const Request& req) {
     }
     if (n == 4 && seg[3] == "fetch" && m == Method::kPost) {
       MIROIR_AUTHORIZE("documents.get", uid);
-      auto body = JsonBody(req);
+      auto body = meili::ParseJsonBody(req);
       if (!body) return Fail(body.error());
       return Reply(
           node_.ReadIndex(uid, [&](const Index& index) { return index.ListDocuments(*body); }));
     }
     if (n == 4 && seg[3] == "delete-batch" && m == Method::kPost) {
       MIROIR_AUTHORIZE("documents.delete", uid);
-      auto body = JsonBody(req);
+      auto body = meili::ParseJsonBody(req);
       if (!body) return Fail(body.error());
       if (!body->is_array()) {
         return Fail(json_errors::InvalidType(ErrorCode::kBadRequest, "", "an array", *body));
@@ -564,7 +492,7 @@ Response Routes::Dispatch(const Request& req) {
     }
     if (n == 4 && seg[3] == "delete" && m == Method::kPost) {
       MIROIR_AUTHORIZE("documents.delete", uid);
-      auto body = JsonBody(req);
+      auto body = meili::ParseJsonBody(req);
       if (!body) return Fail(body.error());
       if (!body->is_object() || !body->contains("filter")) {
         return Fail(json_errors::MissingField(ErrorCode::kMissingDocumentFilter, "filter"));
@@ -627,7 +555,7 @@ Response Routes::Dispatch(const Request& req) {
                               : m == Method::kPatch;
     if (update) {
       MIROIR_AUTHORIZE("settings.update", uid);
-      auto body = JsonBody(req);
+      auto body = meili::ParseJsonBody(req);
       if (!body) return Fail(body.error());
       json patch = field ? json{{*field, *body}} : *body;
       auto valid = ValidateSettingsPatch(patch);

@@ -20,6 +20,7 @@
 
 #include "miroir/core/api_key.hpp"
 #include "miroir/core/error.hpp"
+#include "miroir/core/task_query.hpp"
 #include "miroir/core/time.hpp"
 
 namespace miroir::store {
@@ -31,12 +32,11 @@ struct NodeTaskRef {
   bool operator==(const NodeTaskRef&) const = default;
 };
 
-enum class TaskStatus { kEnqueued, kProcessing, kSucceeded, kFailed, kCanceled };
-std::string_view TaskStatusName(TaskStatus s);
-std::optional<TaskStatus> ParseTaskStatus(std::string_view s);
-inline bool IsTerminal(TaskStatus s) {
-  return s == TaskStatus::kSucceeded || s == TaskStatus::kFailed || s == TaskStatus::kCanceled;
-}
+// Task statuses and queries are Meilisearch's, shared with the test node.
+using miroir::IsTerminal;
+using miroir::ParseTaskStatus;
+using miroir::TaskStatus;
+using miroir::TaskStatusName;
 
 // A Miroir task as clients see it, plus the node tasks behind it.
 struct TaskRecord {
@@ -53,20 +53,9 @@ struct TaskRecord {
   std::vector<NodeTaskRef> node_tasks;
 };
 
-// Filters of GET /tasks that the store applies itself.
-struct TaskQuery {
-  std::optional<std::set<uint64_t>> uids;
-  std::optional<std::set<std::string>> index_uids;
-  std::optional<std::set<std::string>> types;
-  std::optional<std::set<TaskStatus>> statuses;
-  std::optional<std::set<uint64_t>> canceled_by;
-  std::optional<SystemTime> after_enqueued_at, before_enqueued_at;
-  std::optional<SystemTime> after_started_at, before_started_at;
-  std::optional<SystemTime> after_finished_at, before_finished_at;
-  std::optional<uint64_t> from;  // newest first: uid <= from (reverse: uid >= from)
-  bool reverse = false;          // oldest first
-  uint64_t limit = 20;
-};
+// Filters and paging of GET /tasks; the store applies all of them (batch
+// uids aside: Miroir tasks have none).
+using TaskQuery = miroir::TaskQuery;
 
 struct TaskPage {
   std::vector<TaskRecord> tasks;  // at most limit, in the requested order
