@@ -138,6 +138,9 @@ def test_search_on_missing_index(node, index_uid):
     ("year 1815 TO 1817", {5, 6}),
     ("rating > 4.2", {1, 3}),
     ("genre IN [romance, mystery]", {5, 6, 7}),
+    ("price IN [5, 10, 99]", {1, 5}),
+    ("rating = 4.5", {1}),
+    ("year > 1900 AND year < 1980 AND price >= 12", {2, 3}),
     ("genre NOT IN [romance, mystery]", {1, 2, 3, 4, 8}),
     ("NOT genre = fantasy", ALL_IDS - {1, 2}),
     ("NOT price > 10", ALL_IDS - {2, 3, 7}),
@@ -411,3 +414,24 @@ def test_bad_search_parameters(node, books):
     assert_error_response(resp, 400, "invalid_search_offset")
     resp = node.http("POST", f"/indexes/{books}/search", json={"doggo": 1})
     assert_error_response(resp, 400, "bad_request")
+
+
+def test_underscore_fields_are_ordinary_fields(node, client, index_uid):
+    # Miroir tags documents with `_miroir_shard` and restricts node queries with it.
+    docs = [{"id": i, "title": f"doc {i}", "_miroir_shard": i % 4} for i in range(12)]
+    api.make_index(client, index_uid, docs, settings={"filterableAttributes": ["_miroir_shard"]})
+    res = search(node, index_uid, {"filter": "_miroir_shard IN [0, 2]", "limit": 100,
+                                    "showRankingScore": True})
+    assert sorted(h["id"] for h in res["hits"]) == [0, 2, 4, 6, 8, 10]
+    assert res["estimatedTotalHits"] == 6
+    assert all(h["_miroir_shard"] in (0, 2) for h in res["hits"])
+    res = search(node, index_uid, {"q": "doc", "filter": "(_miroir_shard = 1)",
+                                    "attributesToRetrieve": ["id"]})
+    assert sorted(h["id"] for h in res["hits"]) == [1, 5, 9]
+    assert all(set(h) == {"id"} for h in res["hits"])
+    body = node.http("GET", f"/indexes/{index_uid}/documents",
+                     params={"filter": "_miroir_shard = 3", "fields": "id,_miroir_shard"}).json()
+    assert body["total"] == 3
+    assert sorted(body["results"], key=lambda d: d["id"]) == [
+        {"id": 3, "_miroir_shard": 3}, {"id": 7, "_miroir_shard": 3},
+        {"id": 11, "_miroir_shard": 3}]
