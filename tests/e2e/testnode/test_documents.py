@@ -303,6 +303,21 @@ def test_fetch_documents_filter_errors(node, colors):
                           400, "invalid_document_fields")
 
 
+def test_fetch_documents_sorted(node, client, index_uid):
+    docs = [{"id": 1, "p": 3}, {"id": 2}, {"id": 3, "p": 1}, {"id": 4, "p": 2}]
+    api.make_index(client, index_uid, docs, settings={"sortableAttributes": ["p"]})
+    body = node.http("POST", f"/indexes/{index_uid}/documents/fetch",
+                     json={"sort": ["p:asc"]}).json()
+    # Documents without the sort field come after the others.
+    assert [d["id"] for d in body["results"]] == [3, 4, 1, 2]
+    body = node.http("GET", f"/indexes/{index_uid}/documents",
+                     params={"sort": "p:desc", "limit": 2, "offset": 1}).json()
+    assert [d["id"] for d in body["results"]] == [4, 3] and body["total"] == 4
+    assert_error_response(node.http("POST", f"/indexes/{index_uid}/documents/fetch",
+                                    json={"sort": ["id:asc"]}),
+                          400, "invalid_document_sort")
+
+
 # ------------------------------------------------------------- deleting
 
 
