@@ -86,6 +86,14 @@ def test_wrong_key_is_forbidden(node, method, path):
     assert_error_response(resp, 403, "invalid_api_key", "auth", INVALID_KEY_MESSAGE)
 
 
+@pytest.mark.parametrize("body", [{}, {"queries": []}, {"queries": [], "federation": {}}])
+def test_multi_search_checks_the_key_before_the_body(node, body):
+    assert_error_response(node.http("POST", "/multi-search", key=None, json=body), 401,
+                          "missing_authorization_header", "auth", MISSING_HEADER_MESSAGE)
+    assert_error_response(node.http("POST", "/multi-search", key="wrong", json=body), 403,
+                          "invalid_api_key", "auth", INVALID_KEY_MESSAGE)
+
+
 def test_wrong_key_through_sdk(node):
     bad = node.client(api_key="definitely-wrong")
     with pytest.raises(MeilisearchApiError) as err:
@@ -244,6 +252,12 @@ def test_key_scoped_to_one_index(node, client, uid_factory):
         scoped.index(b).add_documents([{"id": 2}])
     assert_api_error(err.value, 403, "invalid_api_key", "auth")
     api.succeeded(client, scoped.index(a).add_documents([{"id": 2, "title": "beta"}]))
+    # multi-search checks every query's index against the key.
+    assert len(scoped.multi_search([{"indexUid": a, "q": "alpha"}])["results"]) == 1
+    resp = node.http("POST", "/multi-search", key=key, json={"queries": [
+        {"indexUid": a, "q": "alpha"}, {"indexUid": b, "q": "alpha"}]})
+    assert_error_response(resp, 403, "invalid_api_key", "auth",
+                          "Inside `.queries[1]`: The provided API key is invalid.")
 
 
 def test_key_with_index_pattern(node, client, uid_factory):
