@@ -6,7 +6,9 @@
 //   operator); quotes are ignored;
 // - the last word is a prefix when the query does not end with a separator
 //   (and prefixSearch is not "disabled");
-// - synonyms (single words) match as alternatives of their word.
+// - synonyms (single words) match as alternatives of their word;
+// - words match with typos (same first letter, Damerau-Levenshtein edits,
+//   prefixes included) as typoTolerance allows.
 //
 // Thread-safe as long as the index is not written meanwhile.
 #pragma once
@@ -22,6 +24,7 @@
 #include "bitmap.hpp"
 #include "inverted_index.hpp"
 #include "ranking.hpp"
+#include "settings.hpp"
 
 namespace miroir::testnode {
 
@@ -40,7 +43,15 @@ struct TermSources {
   const Bitmap& universe;
   // Searchable attribute ranks allowed (attributesToSearchOn); empty: all.
   const std::vector<bool>& allowed_attrs;
+  const TypoTolerance& typo;
+  // Searchable attribute ranks where typos are disabled (disableOnAttributes).
+  const std::vector<bool>& exact_attrs;
 };
+
+// The typos a query word allows (Meilisearch: none below oneTypo letters,
+// one below twoTypos, two beyond; none for disabled words and, with
+// disableOnNumbers, numbers).
+uint8_t AllowedTypos(std::string_view word, const TypoTolerance& typo);
 
 // The occurrences of each query word within the universe.
 std::vector<QueryTerm> BuildQueryTerms(const ParsedQuery& query, const TermSources& sources);

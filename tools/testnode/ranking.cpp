@@ -123,8 +123,32 @@ namespace {
 
 // Ranks one document from the runs of its matched words (`matched` lists
 // their indexes in query order; `n` is the number of query words).
-KeywordMatch Describe(uint32_t doc, const Run* runs, const size_t* matched, size_t kept, size_t n,
-                      bool by_attribute) {
+KeywordMatch Describe(uint32_t doc, const Run* all_runs, const size_t* matched, size_t kept,
+                      size_t n, bool by_attribute) {
+  // Like milli's ranking rules, which look past the typo rule only at the
+  // words of the bucket they rank, the other rules see each word's
+  // occurrences with its fewest typos.
+  thread_local std::array<std::vector<QueryPosting>, kMaxWords> buffers;
+  std::array<Run, kMaxWords> runs;
+  uint8_t typos = 0;
+  for (size_t i = 0; i < n; ++i) runs[i] = all_runs[i];
+  for (size_t k = 0; k < kept; ++k) {
+    const size_t i = matched[k];
+    const Run& r = all_runs[i];
+    uint8_t fewest = UINT8_MAX;
+    bool mixed = false;
+    for (const QueryPosting* q = r.begin; q != r.end; ++q) {
+      if (fewest != UINT8_MAX && q->typos != fewest) mixed = true;
+      fewest = std::min(fewest, q->typos);
+    }
+    typos = static_cast<uint8_t>(typos + fewest);
+    if (!mixed) continue;
+    buffers[i].clear();
+    for (const QueryPosting* q = r.begin; q != r.end; ++q) {
+      if (q->typos == fewest) buffers[i].push_back(*q);
+    }
+    runs[i] = {buffers[i].data(), buffers[i].data() + buffers[i].size()};
+  }
   KeywordMatch m{};
   m.doc = doc;
   m.matched_words = static_cast<uint8_t>(kept);
@@ -143,6 +167,7 @@ KeywordMatch Describe(uint32_t doc, const Run* runs, const size_t* matched, size
     exact_words += HasExact(r) ? 1 : 0;
   }
   m.exact_words = exact_words;
+  m.typos = typos;
   uint16_t cost = 0;
   for (size_t k = 1; k < kept; ++k) {
     cost = static_cast<uint16_t>(cost + PairDistance(runs[matched[k - 1]], runs[matched[k]],
@@ -253,6 +278,11 @@ std::vector<KeywordMatch> MatchKeywords(const std::vector<QueryTerm>& terms,
 
 Rank WordsRank(const KeywordMatch& m, size_t words) {
   return {m.matched_words, std::max<uint64_t>(words, 1)};
+}
+
+Rank TypoRank(const KeywordMatch& m, size_t max_typos) {
+  const uint64_t max = max_typos + 1;
+  return {max - std::min<uint64_t>(m.typos, max_typos), max};
 }
 
 Rank ProximityRank(const KeywordMatch& m) {

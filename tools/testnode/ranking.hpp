@@ -51,8 +51,9 @@ struct QueryPosting {
   uint32_t doc;
   uint16_t attr;
   uint16_t pos;
-  bool exact;  // the word itself (not a prefix expansion or a synonym)
-  bool last;   // the last word of its value
+  bool exact;     // the word itself (not a prefix expansion or a synonym)
+  bool last;      // the last word of its value
+  uint8_t typos;  // edits between the query word and the document's word
 };
 
 // A query word with all its occurrences, sorted by (doc, attr, pos).
@@ -60,7 +61,9 @@ struct QueryTerm {
   std::string word;
   bool prefix = false;
   std::vector<QueryPosting> postings;
-  size_t doc_count = 0;  // distinct documents
+  size_t doc_count = 0;     // distinct documents
+  uint8_t max_typos = 0;    // typos the word allows
+  std::vector<std::string> derivations;  // other words it matched (typos, synonyms)
 };
 
 enum class ExactMatch : uint8_t { kExactMatch, kMatchesStart, kNoExactMatch };
@@ -74,6 +77,7 @@ struct KeywordMatch {
   uint16_t best_pos;        // first position of a query word in it
   ExactMatch exact;
   uint8_t exact_words;      // query words present as themselves
+  uint8_t typos;            // fewest typos of each matched word, summed
 };
 
 struct KeywordOptions {
@@ -92,6 +96,8 @@ std::vector<KeywordMatch> MatchKeywords(const std::vector<QueryTerm>& terms,
 constexpr uint32_t kProximityStep = 7;
 constexpr uint32_t kPositionBuckets = 11;
 Rank WordsRank(const KeywordMatch& m, size_t words);
+// `max_typos`: the typos the query's words allow, summed.
+Rank TypoRank(const KeywordMatch& m, size_t max_typos);
 Rank ProximityRank(const KeywordMatch& m);
 Rank AttributeRank(const KeywordMatch& m, size_t attributes);
 Rank PositionRank(const KeywordMatch& m);

@@ -113,7 +113,10 @@ class SearchRun {
   std::optional<std::string> distinct_;
   ParsedQuery query_;
   std::vector<bool> allowed_attrs_;
+  std::vector<bool> exact_attrs_;  // typoTolerance.disableOnAttributes
   size_t attribute_count_ = 1;
+  size_t max_typos_ = 0;                 // typos the query's words allow
+  std::vector<std::string> derivations_;  // words matched through typos or synonyms
 
   // The ranked candidates: documents, their keyword matches (keyword
   // search), and the sort keys of every sort criterion in rule order.
@@ -180,8 +183,16 @@ Result<void> SearchRun::Validate() {
 Result<void> SearchRun::CheckSearchableOn() {
   std::vector<std::string> names = index_.SearchableNames();
   attribute_count_ = std::max<size_t>(names.size(), 1);
+  if (!s_.typo_tolerance.disable_on_attributes.empty()) {
+    exact_attrs_.assign(std::min<size_t>(names.size(), 0x2000), false);
+    for (size_t i = 0; i < exact_attrs_.size(); ++i) {
+      for (const auto& a : s_.typo_tolerance.disable_on_attributes) {
+        if (fields::IsFacetedBy(names[i], a)) exact_attrs_[i] = true;
+      }
+    }
+  }
   if (!q_.attributes_to_search_on) return {};
-  allowed_attrs_.assign(std::min<size_t>(names.size(), 0x4000), false);
+  allowed_attrs_.assign(std::min<size_t>(names.size(), 0x2000), false);
   for (const auto& attr : *q_.attributes_to_search_on) {
     bool found = false;
     for (size_t i = 0; i < allowed_attrs_.size(); ++i) {
@@ -312,6 +323,7 @@ namespace {
 int RuleWidth(RuleKind kind) {
   switch (kind) {
     case RuleKind::kWords: return 4;
+    case RuleKind::kTypo: return 5;
     case RuleKind::kProximity: return 8;
     case RuleKind::kAttribute: return 20;
     case RuleKind::kAttributeRank: return 16;
@@ -325,6 +337,7 @@ uint64_t Badness(RuleKind kind, const KeywordMatch& m) {
   const uint64_t pos = std::min<uint64_t>(m.best_pos, kPositionBuckets - 1);
   switch (kind) {
     case RuleKind::kWords: return 15 - std::min<uint64_t>(m.matched_words, 15);
+    case RuleKind::kTypo: return std::min<uint64_t>(m.typos, 31);
     case RuleKind::kProximity: return std::min<uint64_t>(m.proximity_cost, 255);
     case RuleKind::kAttribute: return (uint64_t{m.best_attr} << 4) | pos;
     case RuleKind::kAttributeRank: return m.best_attr;
@@ -385,8 +398,13 @@ void SearchRun::RankKeywords(const Bitmap& universe) {
   if (!query_.negative_words.empty()) {
     allowed -= DocumentsWithWords(query_.negative_words, index_.words_, universe.capacity());
   }
-  TermSources sources{index_.words_, s_.synonyms, allowed, allowed_attrs_};
+  TermSources sources{index_.words_, s_.synonyms,   allowed, allowed_attrs_,
+                      s_.typo_tolerance, exact_attrs_};
   std::vector<QueryTerm> terms = BuildQueryTerms(query_, sources);
+  for (const auto& t : terms) {
+    max_typos_ += t.max_typos;
+    derivations_.insert(derivations_.end(), t.derivations.begin(), t.derivations.end());
+  }
   KeywordOptions options;
   options.strategy = q_.matching_strategy;
   options.proximity_by_attribute = s_.proximity_precision == "byAttribute";
@@ -502,6 +520,7 @@ double SearchRun::Score(size_t i) const {
   for (const RankingRule& rule : rules_) {
     switch (rule.kind) {
       case RuleKind::kWords: ranks.push_back(WordsRank(m, words)); break;
+      case RuleKind::kTypo: ranks.push_back(TypoRank(m, max_typos_)); break;
       case RuleKind::kProximity: ranks.push_back(ProximityRank(m)); break;
       case RuleKind::kAttribute:
         ranks.push_back(AttributeRank(m, attribute_count_));
@@ -563,9 +582,9 @@ OJson SearchRun::Details(size_t i) const {
         out["words"] = std::move(e);
         break;
       case RuleKind::kTypo:
-        e["typoCount"] = 0;
-        e["maxTypoCount"] = 0;
-        e["score"] = 1.0;
+        e["typoCount"] = m.typos;
+        e["maxTypoCount"] = max_typos_;
+        e["score"] = TypoRank(m, max_typos_).Local();
         out["typo"] = std::move(e);
         break;
       case RuleKind::kProximity:
@@ -675,6 +694,7 @@ OJson SearchRun::Hit(size_t i) const {
       words.prefix = words.words.back();
       words.words.pop_back();
     }
+    words.words.insert(words.words.end(), derivations_.begin(), derivations_.end());
     if (format) {
       std::map<std::string, FormatOptions> options;
       auto displayed_field = [&](const std::string& f) {

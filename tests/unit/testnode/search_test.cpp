@@ -94,6 +94,26 @@ TEST_F(SearchTest, RankingPrefersBetterAttributesAndExactness) {
   EXPECT_GT(last, 0.0);
 }
 
+TEST_F(SearchTest, TyposAreToleratedAndRankedAfterExactMatches) {
+  // "wolrd" is one transposition away from "world" (5 letters: one typo).
+  OJson r = Search(R"({"q":"wolrd","showRankingScoreDetails":true})");
+  EXPECT_EQ(r["estimatedTotalHits"], 3);
+  EXPECT_EQ(r["hits"][0]["_rankingScoreDetails"]["typo"].dump(),
+            R"({"order":1,"typoCount":1,"maxTypoCount":1,"score":0.5})");
+  // Shorter words allow no typo; the setting turns typos off.
+  EXPECT_EQ(Search(R"({"q":"quiat"})")["estimatedTotalHits"], 1);
+  EXPECT_EQ(Search(R"({"q":"qiet "})")["estimatedTotalHits"], 0);
+  Settings(R"({"typoTolerance":{"enabled":false}})");
+  EXPECT_EQ(Search(R"({"q":"wolrd"})")["estimatedTotalHits"], 0);
+  Settings(R"({"typoTolerance":{"enabled":true,"disableOnWords":["wolrd"]}})");
+  EXPECT_EQ(Search(R"({"q":"wolrd"})")["estimatedTotalHits"], 0);
+  // An exact match beats a typo match.
+  std::vector<OJson> docs = {OJson::parse(R"({"id":9,"title":"wolrd"})")};
+  Settings(R"({"typoTolerance":null})");
+  ASSERT_TRUE(index_.AddDocuments(docs, std::nullopt, true));
+  EXPECT_EQ(Ids(Search(R"({"q":"wolrd"})"))[0], 9);
+}
+
 TEST_F(SearchTest, StopWordsAreIgnored) {
   Settings(R"({"stopWords":["the","there"]})");
   EXPECT_EQ(Ids(Search(R"({"q":"the hello","matchingStrategy":"all"})")),
@@ -123,6 +143,28 @@ TEST_F(SearchTest, SortMissingValuesLastAndNumbersBeforeStrings) {
   EXPECT_EQ(Ids(Search(R"({"sort":["price:asc"]})")), (std::vector<int>{5, 2, 4, 1, 3, 6}));
   EXPECT_EQ(Ids(Search(R"({"sort":["price:desc"]})")), (std::vector<int>{3, 1, 4, 2, 5, 6}));
   EXPECT_EQ(Ids(Search(R"({"sort":["color:asc"]})")), (std::vector<int>{2, 1, 4, 3, 5, 6}));
+}
+
+TEST_F(SearchTest, SortOnSeveralCriteriaAndGeoPoints) {
+  std::vector<OJson> docs;
+  for (auto& d : OJson::parse(R"([
+      {"id":10,"title":"a","genre":"drama","price":3,"_geo":{"lat":48.8566,"lng":2.3522}},
+      {"id":11,"title":"b","genre":"drama","price":30,"_geo":{"lat":45.7640,"lng":4.8357}},
+      {"id":12,"title":"c","genre":"action","price":30,"_geo":{"lat":43.2965,"lng":5.3698}}
+    ])")) {
+    docs.push_back(d);
+  }
+  ASSERT_TRUE(index_.AddDocuments(docs, std::nullopt, true));
+  Settings(R"({"sortableAttributes":["genre","price","_geo"],"filterableAttributes":["_geo"]})");
+  EXPECT_EQ(Ids(Search(R"({"sort":["genre:asc","price:desc"],"limit":5})")),
+            (std::vector<int>{12, 4, 3, 11, 1}));
+  OJson geo = Search(R"j({"sort":["_geoPoint(48.85, 2.35):asc"],"limit":2,
+                          "filter":"_geoRadius(48.85, 2.35, 500000)"})j");
+  EXPECT_EQ(Ids(geo), (std::vector<int>{10, 11}));
+  EXPECT_EQ(geo["estimatedTotalHits"], 2);
+  EXPECT_LT(geo["hits"][0]["_geoDistance"].get<int>(), 1000);
+  EXPECT_EQ(SearchError(R"j({"sort":["_geoPoint(200, 2):asc"]})j").message,
+            "Bad latitude `200`. Latitude must be contained between -90 and 90 degrees. ");
 }
 
 TEST_F(SearchTest, FilterAndSortErrors) {
