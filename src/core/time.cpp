@@ -35,21 +35,29 @@ bool Expect(std::string_view s, size_t& pos, char c) {
 
 std::string FormatRfc3339(SystemTime t) {
   using namespace std::chrono;
-  auto micros = duration_cast<microseconds>(t.time_since_epoch()).count();
-  int64_t secs = micros / 1'000'000;
-  int64_t frac = micros % 1'000'000;
+  auto nanos = duration_cast<nanoseconds>(t.time_since_epoch()).count();
+  int64_t secs = nanos / 1'000'000'000;
+  int64_t frac = nanos % 1'000'000'000;
   if (frac < 0) {
-    frac += 1'000'000;
+    frac += 1'000'000'000;
     secs -= 1;
   }
   std::time_t tt = static_cast<std::time_t>(secs);
   std::tm tm{};
   gmtime_r(&tt, &tm);
   char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(frac));
-  return buf;
+  int n = std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  std::string out(buf, static_cast<size_t>(n));
+  // Like Meilisearch: the fraction only when there is one, without trailing
+  // zeros, so the text round-trips the stored value exactly.
+  if (frac != 0) {
+    std::snprintf(buf, sizeof(buf), ".%09lld", static_cast<long long>(frac));
+    std::string f = buf;
+    while (f.back() == '0') f.pop_back();
+    out += f;
+  }
+  return out + "Z";
 }
 
 std::optional<SystemTime> ParseRfc3339(std::string_view s) {
@@ -102,6 +110,11 @@ std::optional<SystemTime> ParseRfc3339(std::string_view s) {
   int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
   return SystemTime(std::chrono::duration_cast<SystemTime::duration>(
       std::chrono::seconds(secs) + std::chrono::nanoseconds(nanos)));
+}
+
+SystemTime NowMicros() {
+  return std::chrono::time_point_cast<std::chrono::microseconds>(
+      std::chrono::system_clock::now());
 }
 
 std::string FormatIsoDuration(std::chrono::nanoseconds d) {

@@ -67,7 +67,9 @@ Result<OJson> MultiSearch(const json& body, const MultiSearchAuthorizer& authori
       return Inside(i, json_errors::InvalidType(ErrorCode::kInvalidIndexUid, ".indexUid",
                                                 "a string", q["indexUid"]));
     }
-    MIROIR_RETURN_IF_ERROR(authorize(q["indexUid"].get<std::string>()));
+    if (auto allowed = authorize(q["indexUid"].get<std::string>()); !allowed) {
+      return Inside(i, allowed.error());
+    }
     if (!federated && q.contains("federationOptions")) {
       return Inside(i, Error(ErrorCode::kInvalidMultiSearchFederationOptions,
                              "Using `federationOptions` is not allowed in a non-federated "

@@ -195,9 +195,16 @@ Task* Node::NextTaskLocked() {
 }
 
 void Node::WorkerLoop() {
-  auto cancelation_waiting = [&] {
-    return std::any_of(tasks_.begin(), tasks_.end(), [](const auto& e) {
-      return e.second.status == TaskStatus::kEnqueued && e.second.type == "taskCancelation";
+  // Whether an enqueued cancelation targets the task being processed.
+  auto cancelation_targets = [&](uint64_t uid) {
+    return std::any_of(tasks_.begin(), tasks_.end(), [uid](const auto& e) {
+      const Task& t = e.second;
+      if (t.status != TaskStatus::kEnqueued || t.type != "taskCancelation") return false;
+      if (!t.payload.contains("uids")) return false;
+      for (const auto& target : t.payload["uids"]) {
+        if (target.is_number_unsigned() && target.get<uint64_t>() == uid) return true;
+      }
+      return false;
     });
   };
   std::unique_lock lock(tasks_mu_);
@@ -210,11 +217,12 @@ void Node::WorkerLoop() {
     task->batch_uid = next_batch_uid_;
     processing_uid_ = task->uid;
     if (options_.task_delay.count() > 0 && task->type != "taskCancelation") {
-      // A cancelation that arrives meanwhile aborts the wait: the task goes
-      // back to the queue and the cancelation runs first, as Meilisearch
-      // aborts a processing batch.
-      bool interrupted = tasks_cv_.wait_for(lock, options_.task_delay,
-                                            [&] { return stopping_ || cancelation_waiting(); });
+      // A cancelation of this task that arrives meanwhile aborts the wait:
+      // the task goes back to the queue and the cancelation runs first, as
+      // Meilisearch aborts a processing batch whose tasks are canceled.
+      const uint64_t uid = task->uid;
+      bool interrupted = tasks_cv_.wait_for(
+          lock, options_.task_delay, [&] { return stopping_ || cancelation_targets(uid); });
       if (interrupted) {
         task->status = TaskStatus::kEnqueued;
         task->started_at.reset();

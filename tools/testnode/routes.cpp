@@ -236,18 +236,8 @@ Response Routes::Dispatch(const Request& req) {
       filter.from.reset();
       filter.limit = UINT64_MAX;
       filter.reverse = false;
-      if (cancel) {
-        // Only tasks that have not finished can be canceled.
-        std::set<TaskStatus> open = {TaskStatus::kEnqueued, TaskStatus::kProcessing};
-        if (filter.statuses) {
-          std::set<TaskStatus> both;
-          for (auto s : *filter.statuses) {
-            if (open.count(s)) both.insert(s);
-          }
-          open = both;
-        }
-        filter.statuses = open;
-      }
+      // Every matching task counts as matched; the cancelation itself only
+      // touches those that have not finished (checked when it runs).
       OJson list = node_.ListTasks(filter);
       OJson uids = OJson::array();
       for (const auto& t : list["results"]) uids.push_back(t["uid"]);
@@ -308,6 +298,9 @@ Response Routes::Dispatch(const Request& req) {
   // ------------------------------------------------------------ multi-search
   if (n == 1 && seg[0] == "multi-search") {
     if (m != Method::kPost) return Fail(MethodNotAllowed());
+    // The key is checked before the body is read, as Meilisearch does; each
+    // query's index is checked again below.
+    MIROIR_AUTHORIZE("search");
     auto body = meili::ParseJsonBody(req);
     if (!body) return Fail(body.error());
     return Reply(MultiSearch(*body, [&](const std::string& index_uid) -> Result<void> {
@@ -322,6 +315,12 @@ Response Routes::Dispatch(const Request& req) {
   if (n == 1) {
     if (m == Method::kGet) {
       MIROIR_AUTHORIZE("indexes.get");
+      for (const auto& [name, value] : query.entries()) {
+        if (name != "offset" && name != "limit") {
+          return Fail(Error(ErrorCode::kBadRequest, "Unknown parameter `" + name +
+                                                        "`: expected one of `offset`, `limit`"));
+        }
+      }
       auto offset = UnsignedParam(query, "offset", 0, ErrorCode::kInvalidIndexOffset);
       if (!offset) return Fail(offset.error());
       auto limit = UnsignedParam(query, "limit", 20, ErrorCode::kInvalidIndexLimit);
