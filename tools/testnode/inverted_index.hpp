@@ -50,6 +50,13 @@ class InvertedIndex {
   // or -1 when the field is not searchable.
   using AttributeOf = std::function<int(const std::string& field)>;
 
+  InvertedIndex() = default;
+  // Moves keep the lookup table valid (map nodes do not move); copies would not.
+  InvertedIndex(const InvertedIndex&) = delete;
+  InvertedIndex& operator=(const InvertedIndex&) = delete;
+  InvertedIndex(InvertedIndex&&) = default;
+  InvertedIndex& operator=(InvertedIndex&&) = default;
+
   void Clear();
 
   // Indexes the words of every searchable string, number and boolean of `doc`.
