@@ -1,0 +1,101 @@
+// Reading one node's search answer without building a DOM: each hit stays a
+// byte range of the node's body, annotated with what the merge needs (its
+// score, its ranking-rule values, its distinct values) and with the byte
+// ranges to leave out when it is written back (`_rankingScore` and
+// `_rankingScoreDetails` the client did not ask for, every `_miroir_*`
+// member, members Miroir added to attributesToRetrieve, and the same inside
+// `_formatted` and `_matchesPosition`).
+//
+// The structure around the hits is validated; the documents themselves are
+// passed through as the node wrote them.
+//
+// Internal to miroir_core. Thread-compatible: a Store belongs to one merge.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "core/facet_merge.hpp"
+#include "core/json_scan.hpp"
+#include "core/rank_compare.hpp"
+#include "miroir/core/search_rewrite.hpp"
+
+namespace miroir::search_response {
+
+// How to read and re-emit the hits of one query.
+struct HitPolicy {
+  bool keep_ranking_score = false;
+  bool keep_score_details = true;
+  bool parse_score_details = false;
+  const std::vector<std::string>* added_fields = nullptr;  // members to drop
+  std::string_view distinct;                               // path; empty: none
+  std::vector<rank::SortSpec> sort;  // sort keys read from documents
+  // Plain documents (documents routes): no `_rankingScore` & co. to read.
+  bool documents = false;
+};
+
+HitPolicy PolicyFor(const SearchRequestInfo& info);
+
+// A value of the distinct attribute, as Meilisearch compares them: numbers
+// by their text, strings normalized, booleans as strings.
+struct DistinctValue {
+  bool number = false;
+  std::string_view text;
+};
+
+struct Hit {
+  uint32_t begin = 0;  // the hit's '{'
+  uint32_t end = 0;    // one past its '}'
+  uint32_t cut_begin = 0, cut_count = 0;            // in Store::cuts
+  uint32_t rank_begin = 0, rank_count = 0;          // score details, in Store::ranks
+  uint32_t key_begin = 0, key_count = 0;            // document sort keys, in Store::ranks
+  uint32_t distinct_begin = 0, distinct_count = 0;  // in Store::distinct
+  uint32_t query = 0;       // _federation.queriesPosition (federated)
+  double score = 0;         // _rankingScore, or _federation.weightedRankingScore
+  bool has_details = false;
+};
+
+// Storage shared by every response of one merge.
+struct Store {
+  std::vector<json_scan::Cut> cuts;
+  std::vector<rank::RankValue> ranks;
+  std::vector<DistinctValue> distinct;
+  std::deque<std::string> arena;  // decoded strings; elements never move
+};
+
+struct Response {
+  const char* base = nullptr;
+  uint32_t node_order = 0;
+  std::vector<Hit> hits;
+  uint64_t total_hits = 0;  // estimatedTotalHits or totalHits
+  uint64_t processing_time_ms = 0;
+  bool has_semantic_hit_count = false;
+  uint64_t semantic_hit_count = 0;
+  // Raw JSON values (empty when absent).
+  std::string_view index_uid, query, query_vector, query_vectors, request_uid, metadata,
+      performance_details;
+  facets::Block facets;
+  std::vector<std::pair<std::string_view, facets::Block>> facets_by_index;
+  // Members Miroir does not know, in the node's order: (escaped key, raw value).
+  std::vector<std::pair<std::string_view, std::string_view>> extra;
+};
+
+// Reads one search answer object (a /search body, one `results` element of a
+// /multi-search answer, or a federated answer). `policies` has one entry, or
+// (federated) one per query, chosen by each hit's `_federation`.
+simdjson::error_code ParseResponse(simdjson::ondemand::value object, const char* base,
+                                   std::span<const HitPolicy> policies, bool federated,
+                                   Store* store, Response* out);
+
+// Reads an array of hits (or, with policy.documents, of documents).
+simdjson::error_code ParseHitArray(simdjson::ondemand::value array, const char* base,
+                                   const HitPolicy& policy, Store* store, std::vector<Hit>* out);
+
+}  // namespace miroir::search_response

@@ -1,0 +1,279 @@
+#include "miroir/core/search_rewrite.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace miroir {
+namespace {
+
+using nlohmann::json;
+
+SearchRequestInfo Analyze(std::string_view body, const IndexSearchSettings& settings = {}) {
+  auto info = AnalyzeSearchRequest(body, settings);
+  EXPECT_TRUE(info.has_value()) << body;
+  return info.has_value() ? *info : SearchRequestInfo{};
+}
+
+json NodeBody(std::string_view client, const std::vector<uint32_t>* shards = nullptr,
+              const IndexSearchSettings& settings = {}) {
+  SearchRequestInfo info = Analyze(client, settings);
+  EXPECT_FALSE(info.passthrough);
+  std::string body = BuildNodeSearchBody(info, client, shards);
+  return json::parse(body);  // the node body is always valid JSON
+}
+
+TEST(SearchRewrite, OffsetAndLimitBecomeZeroAndTheirSum) {
+  json node = NodeBody(R"({"q":"shoes","offset":30,"limit":10})");
+  EXPECT_EQ(node["offset"], 0);
+  EXPECT_EQ(node["limit"], 40);
+  EXPECT_EQ(node["showRankingScore"], true);
+  EXPECT_EQ(node["q"], "shoes");
+  EXPECT_FALSE(node.contains("page"));
+
+  SearchRequestInfo info = Analyze(R"({"q":"shoes","offset":30,"limit":10})");
+  EXPECT_FALSE(info.page_mode);
+  EXPECT_EQ(info.offset, 30u);
+  EXPECT_EQ(info.limit, 10u);
+  EXPECT_EQ(info.node_hits, 40u);
+}
+
+TEST(SearchRewrite, DefaultsAreOffsetZeroLimitTwenty) {
+  json node = NodeBody("{}");
+  EXPECT_EQ(node, json::parse(R"({"offset":0,"limit":20,"showRankingScore":true})"));
+}
+
+TEST(SearchRewrite, PageModeAsksEachNodeForPageOneHoldingEveryEarlierHit) {
+  SearchRequestInfo info = Analyze(R"({"page":3,"hitsPerPage":7})");
+  EXPECT_TRUE(info.page_mode);
+  EXPECT_EQ(info.offset, 14u);
+  EXPECT_EQ(info.limit, 7u);
+  EXPECT_EQ(info.node_hits, 21u);
+  json node = NodeBody(R"({"page":3,"hitsPerPage":7})");
+  // page 1 keeps totalHits exhaustive on the node; the merge cuts page 3.
+  EXPECT_EQ(node["page"], 1);
+  EXPECT_EQ(node["hitsPerPage"], 21);
+  EXPECT_FALSE(node.contains("offset"));
+}
+
+TEST(SearchRewrite, PageModeDefaultsAndPageZero) {
+  SearchRequestInfo only_page = Analyze(R"({"page":2})");
+  EXPECT_TRUE(only_page.page_mode);
+  EXPECT_EQ(only_page.hits_per_page, 20u);
+  EXPECT_EQ(only_page.offset, 20u);
+
+  SearchRequestInfo page_zero = Analyze(R"({"page":0,"hitsPerPage":5})");
+  EXPECT_EQ(page_zero.limit, 0u);
+  EXPECT_EQ(NodeBody(R"({"page":0,"hitsPerPage":5})")["hitsPerPage"], 0);
+
+  SearchRequestInfo null_page = Analyze(R"({"page":null,"limit":3})");
+  EXPECT_FALSE(null_page.page_mode);
+  EXPECT_EQ(null_page.node_hits, 3u);
+}
+
+TEST(SearchRewrite, HugeWindowSaturatesInsteadOfOverflowing) {
+  SearchRequestInfo info = Analyze(R"({"offset":18446744073709551615,"limit":5})");
+  EXPECT_EQ(info.node_hits, UINT64_MAX);
+}
+
+TEST(SearchRewrite, ShardFilterWithoutClientFilterIsTheClauseAlone) {
+  std::vector<uint32_t> shards = {1, 7};
+  EXPECT_EQ(NodeBody(R"({"q":"a"})", &shards)["filter"], "_miroir_shard IN [1,7]");
+  EXPECT_EQ(NodeBody(R"({"q":"a","filter":null})", &shards)["filter"], "_miroir_shard IN [1,7]");
+}
+
+TEST(SearchRewrite, StringFilterBecomesFirstElementOfAnAndArray) {
+  std::vector<uint32_t> shards = {2};
+  json node = NodeBody(R"({"filter":"genre = horror OR year > 2000"})", &shards);
+  EXPECT_EQ(node["filter"],
+            json::parse(R"(["genre = horror OR year > 2000","_miroir_shard IN [2]"])"));
+}
+
+TEST(SearchRewrite, ArrayFilterGetsTheClauseAsOneMoreAndElement) {
+  std::vector<uint32_t> shards = {0, 3};
+  json node = NodeBody(R"({"filter":["a = 1",["b = 2","c = 3"]]})", &shards);
+  EXPECT_EQ(node["filter"],
+            json::parse(R"(["a = 1",["b = 2","c = 3"],"_miroir_shard IN [0,3]"])"));
+  json empty = NodeBody(R"({"filter":[ ]})", &shards);
+  EXPECT_EQ(empty["filter"], json::parse(R"(["_miroir_shard IN [0,3]"])"));
+}
+
+TEST(SearchRewrite, NoShardListLeavesTheClientFilterUntouched) {
+  json node = NodeBody(R"({"filter":"a = 1"})", nullptr);
+  EXPECT_EQ(node["filter"], "a = 1");
+}
+
+TEST(SearchRewrite, EmptyShardListMatchesNothing) {
+  std::vector<uint32_t> none;
+  EXPECT_EQ(NodeBody("{}", &none)["filter"], "_miroir_shard IN []");
+}
+
+TEST(SearchRewrite, OtherMembersAreCopiedByteForByte) {
+  std::string client =
+      R"({"q":"caf\u00e9 \"x\"","attributesToHighlight":["*"],"hybrid":{"embedder":"e","semanticRatio":0.5},"vector":[0.1,-2e-3]})";
+  SearchRequestInfo info = Analyze(client);
+  std::string body = BuildNodeSearchBody(info, client, nullptr);
+  EXPECT_NE(body.find(R"("q":"caf\u00e9 \"x\"")"), std::string::npos) << body;
+  EXPECT_NE(body.find(R"("hybrid":{"embedder":"e","semanticRatio":0.5})"), std::string::npos);
+  EXPECT_NE(body.find(R"("vector":[0.1,-2e-3])"), std::string::npos);
+}
+
+TEST(SearchRewrite, ClientRankingScoreChoiceIsRememberedAndForcedOnForNodes) {
+  SearchRequestInfo shown = Analyze(R"({"showRankingScore":true})");
+  EXPECT_TRUE(shown.show_ranking_score);
+  SearchRequestInfo hidden = Analyze(R"({"showRankingScore":false})");
+  EXPECT_FALSE(hidden.show_ranking_score);
+  EXPECT_EQ(NodeBody(R"({"showRankingScore":false})")["showRankingScore"], true);
+}
+
+TEST(SearchRewrite, SortingAsksForScoreDetails) {
+  SearchRequestInfo info = Analyze(R"({"sort":["price:asc"]})");
+  EXPECT_TRUE(info.compare_score_details);
+  EXPECT_FALSE(info.show_ranking_score_details);
+  json node = NodeBody(R"({"sort":["price:asc"],"showRankingScoreDetails":false})");
+  EXPECT_EQ(node["showRankingScoreDetails"], true);
+  EXPECT_EQ(node["sort"], json::parse(R"(["price:asc"])"));
+  // Without sort the client's own choice goes through.
+  json plain = NodeBody(R"({"showRankingScoreDetails":true})");
+  EXPECT_EQ(plain["showRankingScoreDetails"], true);
+  EXPECT_FALSE(Analyze(R"({"q":"x"})").compare_score_details);
+}
+
+TEST(SearchRewrite, SortRankingRulesInSettingsAlsoAskForScoreDetails) {
+  IndexSearchSettings settings;
+  settings.ranking_rules_have_sort = true;
+  EXPECT_TRUE(Analyze(R"({"q":"x"})", settings).compare_score_details);
+}
+
+TEST(SearchRewrite, AttributesToRetrieveGetsTheDistinctAndSortFields) {
+  std::string client =
+      R"({"attributesToRetrieve":["title","meta.year"],"distinct":"color","sort":["price:desc","meta.rank:asc","_geoPoint(1,2):asc"]})";
+  SearchRequestInfo info = Analyze(client);
+  EXPECT_EQ(info.distinct, "color");
+  EXPECT_EQ(info.added_fields, (std::vector<std::string>{"color", "price"}));
+  json node = NodeBody(client);
+  EXPECT_EQ(node["attributesToRetrieve"],
+            json::parse(R"(["title","meta.year","color","price","meta.rank"])"));
+}
+
+TEST(SearchRewrite, IndexDistinctAttributeIsRetrievedToo) {
+  IndexSearchSettings settings;
+  settings.distinct_attribute = "sku";
+  SearchRequestInfo info = Analyze(R"({"attributesToRetrieve":["title"]})", settings);
+  EXPECT_EQ(info.distinct, "sku");
+  EXPECT_EQ(info.added_fields, (std::vector<std::string>{"sku"}));
+  // The client's own distinct wins over the index's.
+  EXPECT_EQ(Analyze(R"({"distinct":"color"})", settings).distinct, "color");
+}
+
+TEST(SearchRewrite, UnrestrictedOrCoveringAttributesAreLeftAlone) {
+  EXPECT_TRUE(Analyze(R"({"attributesToRetrieve":["*"],"distinct":"c"})").added_fields.empty());
+  EXPECT_TRUE(Analyze(R"({"distinct":"c"})").added_fields.empty());
+  EXPECT_TRUE(
+      Analyze(R"({"attributesToRetrieve":["meta"],"sort":["meta.x:asc"]})").added_fields.empty());
+  json node = NodeBody(R"({"attributesToRetrieve":["c","t"],"distinct":"c"})");
+  EXPECT_EQ(node["attributesToRetrieve"], json::parse(R"(["c","t"])"));
+}
+
+TEST(SearchRewrite, InvalidJsonIsABadRequest) {
+  for (std::string_view body : {"{", "{\"q\":}", "{\"q\":\"a\"} x", "nul", "{\"a\":tru}"}) {
+    auto info = AnalyzeSearchRequest(body);
+    ASSERT_FALSE(info.has_value()) << body;
+    EXPECT_EQ(info.error().code, ErrorCode::kBadRequest) << body;
+    EXPECT_EQ(info.error().status, 400u);
+    EXPECT_EQ(info.error().message.rfind("Json deserialize error: ", 0), 0u);
+  }
+  auto empty = AnalyzeSearchRequest("");
+  ASSERT_FALSE(empty.has_value());
+  EXPECT_EQ(empty.error().code, ErrorCode::kMissingPayload);
+}
+
+TEST(SearchRewrite, MembersOfUnexpectedTypesArePassedThroughToANode) {
+  for (std::string_view body :
+       {R"({"offset":"3"})", R"({"limit":-1})", R"({"limit":null})", R"({"page":1.5})",
+        R"({"sort":"price:asc"})", R"({"sort":[1]})", R"({"filter":5})", R"({"distinct":3})",
+        R"({"showRankingScore":"yes"})", R"({"attributesToRetrieve":"title"})", "[]", "12"}) {
+    auto info = AnalyzeSearchRequest(body);
+    ASSERT_TRUE(info.has_value()) << body;
+    EXPECT_TRUE(info->passthrough) << body;
+  }
+}
+
+TEST(SearchRewrite, DeepNestingIsRejectedNotRecursedForever) {
+  std::string deep = "{\"q\":\"a\",\"x\":" + std::string(5000, '[') + std::string(5000, ']') + "}";
+  auto info = AnalyzeSearchRequest(deep);
+  EXPECT_FALSE(info.has_value());
+}
+
+TEST(MultiSearchRewrite, FederatedWindowMovesToTheFederationAndQueriesKeepTheirPositions) {
+  std::string client = R"({"federation":{"offset":5,"limit":10,"facetsByIndex":{"movies":["genre"]}},
+    "queries":[{"indexUid":"movies","q":"a","filter":"year > 1","federationOptions":{"weight":2.5}},
+               {"indexUid":"books","q":"b","sort":["rank:asc"]}]})";
+  auto info = AnalyzeMultiSearchRequest(client, nullptr);
+  ASSERT_TRUE(info.has_value());
+  ASSERT_TRUE(info->federated);
+  ASSERT_EQ(info->queries.size(), 2u);
+  EXPECT_EQ(info->queries[0].index_uid, "movies");
+  EXPECT_DOUBLE_EQ(info->queries[0].weight, 2.5);
+  EXPECT_DOUBLE_EQ(info->queries[1].weight, 1.0);
+  EXPECT_EQ(info->offset, 5u);
+  EXPECT_EQ(info->node_hits, 15u);
+  EXPECT_TRUE(info->queries[1].search.compare_score_details);
+
+  std::vector<uint32_t> movies = {1}, none;
+  std::vector<const std::vector<uint32_t>*> shards = {&movies, &none};
+  json node = json::parse(BuildNodeMultiSearchBody(*info, client, shards));
+  EXPECT_EQ(node["federation"]["offset"], 0);
+  EXPECT_EQ(node["federation"]["limit"], 15);
+  EXPECT_EQ(node["federation"]["facetsByIndex"], json::parse(R"({"movies":["genre"]})"));
+  ASSERT_EQ(node["queries"].size(), 2u);
+  EXPECT_EQ(node["queries"][0]["filter"], json::parse(R"(["year > 1","_miroir_shard IN [1]"])"));
+  EXPECT_EQ(node["queries"][0]["federationOptions"]["weight"], 2.5);
+  EXPECT_FALSE(node["queries"][0].contains("limit"));  // would be an error in a federation
+  EXPECT_FALSE(node["queries"][0].contains("showRankingScore"));
+  EXPECT_EQ(node["queries"][1]["filter"], "_miroir_shard IN []");
+  EXPECT_EQ(node["queries"][1]["showRankingScoreDetails"], true);
+}
+
+TEST(MultiSearchRewrite, NonFederatedQueriesAreRewrittenLikeSearches) {
+  std::string client =
+      R"({"queries":[{"indexUid":"a","limit":3,"offset":2},{"indexUid":"b","page":2,"hitsPerPage":4}]})";
+  IndexSearchSettings b_settings;
+  b_settings.distinct_attribute = "sku";
+  auto info = AnalyzeMultiSearchRequest(client, [&](std::string_view uid) {
+    return uid == "b" ? &b_settings : nullptr;
+  });
+  ASSERT_TRUE(info.has_value());
+  EXPECT_FALSE(info->federated);
+  EXPECT_EQ(info->queries[1].search.distinct, "sku");
+  std::vector<const std::vector<uint32_t>*> shards = {nullptr, nullptr};
+  json node = json::parse(BuildNodeMultiSearchBody(*info, client, shards));
+  EXPECT_FALSE(node.contains("federation"));
+  EXPECT_EQ(node["queries"][0]["limit"], 5);
+  EXPECT_EQ(node["queries"][0]["offset"], 0);
+  EXPECT_EQ(node["queries"][0]["indexUid"], "a");
+  EXPECT_EQ(node["queries"][1]["hitsPerPage"], 8);
+  EXPECT_EQ(node["queries"][1]["page"], 1);
+}
+
+TEST(MultiSearchRewrite, NullFederationIsNotFederatedAndBadShapesPassThrough) {
+  auto plain = AnalyzeMultiSearchRequest(R"({"federation":null,"queries":[]})", nullptr);
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_FALSE(plain->federated);
+  EXPECT_FALSE(plain->passthrough);
+  for (std::string_view body : {R"({"queries":{}})", R"({"queries":[1]})", R"({})",
+                                R"({"queries":[],"federation":3})"}) {
+    auto info = AnalyzeMultiSearchRequest(body, nullptr);
+    ASSERT_TRUE(info.has_value()) << body;
+    EXPECT_TRUE(info->passthrough) << body;
+  }
+}
+
+TEST(ShardFilter, ExpressionsForQueryParameterRoutes) {
+  EXPECT_EQ(ShardFilterExpression({4, 9}), "_miroir_shard IN [4,9]");
+  EXPECT_EQ(CombineFilterString("", {4}), "_miroir_shard IN [4]");
+  EXPECT_EQ(CombineFilterString("a = 1 OR b = 2", {4}), "(a = 1 OR b = 2) AND _miroir_shard IN [4]");
+}
+
+}  // namespace
+}  // namespace miroir
