@@ -1,9 +1,9 @@
-#include "search_params.hpp"
+#include "miroir/meili/query_params.hpp"
 
 #include <charconv>
 #include <cstdlib>
 
-namespace miroir::testnode {
+namespace miroir::meili {
 namespace {
 
 using nlohmann::json;
@@ -144,4 +144,4 @@ Result<json> DocumentsQueryFromParams(const http::QueryParams& params) {
   return Convert(params, kSpecs);
 }
 
-}  // namespace miroir::testnode
+}  // namespace miroir::meili

@@ -2,7 +2,7 @@
 
 namespace miroir::meili {
 
-Result<nlohmann::json> ParseJsonBody(const http::Request& req) {
+Result<void> CheckJsonBody(const http::Request& req) {
   std::string_view ct = req.headers.Get("content-type");
   if (ct.empty()) {
     return Error(ErrorCode::kMissingContentType,
@@ -18,6 +18,11 @@ Result<nlohmann::json> ParseJsonBody(const http::Request& req) {
                      "`application/json`");
   }
   if (req.body.empty()) return Error(ErrorCode::kMissingPayload, "A json payload is missing.");
+  return {};
+}
+
+Result<nlohmann::json> ParseJsonBody(const http::Request& req) {
+  MIROIR_RETURN_IF_ERROR(CheckJsonBody(req));
   try {
     return nlohmann::json::parse(req.body);
   } catch (const nlohmann::json::parse_error& e) {

@@ -13,7 +13,7 @@
 #include "miroir/meili/index_requests.hpp"
 #include "miroir/meili/request_body.hpp"
 #include "multi_search.hpp"
-#include "search_params.hpp"
+#include "miroir/meili/query_params.hpp"
 #include "settings.hpp"
 
 namespace miroir::testnode {
@@ -393,7 +393,7 @@ Response Routes::Dispatch(const Request& req) {
     MIROIR_AUTHORIZE("search", uid);
     json q;
     if (m == Method::kGet) {
-      auto converted = SearchQueryFromParams(query);
+      auto converted = meili::SearchQueryFromParams(query);
       if (!converted) return Fail(converted.error());
       q = std::move(*converted);
     } else if (m == Method::kPost) {
@@ -417,14 +417,14 @@ Response Routes::Dispatch(const Request& req) {
   if (resource == "documents") {
     if (n == 3 && m == Method::kGet) {
       MIROIR_AUTHORIZE("documents.get", uid);
-      auto params = DocumentsQueryFromParams(query);
+      auto params = meili::DocumentsQueryFromParams(query);
       if (!params) return Fail(params.error());
       return Reply(
           node_.ReadIndex(uid, [&](const Index& index) { return index.ListDocuments(*params); }));
     }
     if (n == 3 && (m == Method::kPost || m == Method::kPut)) {
       MIROIR_AUTHORIZE("documents.add", uid);
-      char delimiter = ',';
+      std::optional<char> delimiter;
       if (const std::string* d = query.Get("csvDelimiter")) {
         if (d->size() != 1 || static_cast<unsigned char>((*d)[0]) > 127) {
           return Fail(Error(ErrorCode::kInvalidDocumentCsvDelimiter,
@@ -434,7 +434,9 @@ Response Routes::Dispatch(const Request& req) {
         }
         delimiter = (*d)[0];
       }
-      auto docs = ParseDocumentsPayload(req.headers.Get("content-type"), req.body, delimiter);
+      std::optional<std::string_view> content_type;
+      if (req.headers.Has("content-type")) content_type = req.headers.Get("content-type");
+      auto docs = ParseDocumentsPayload(content_type, req.body, delimiter);
       if (!docs) return Fail(docs.error());
       OJson pk = nullptr;
       if (const std::string* p = query.Get("primaryKey")) pk = *p;
@@ -556,9 +558,14 @@ Response Routes::Dispatch(const Request& req) {
       MIROIR_AUTHORIZE("settings.update", uid);
       auto body = meili::ParseJsonBody(req);
       if (!body) return Fail(body.error());
-      json patch = field ? json{{*field, *body}} : *body;
-      auto valid = ValidateSettingsPatch(patch);
-      if (!valid) return Fail(valid.error());
+      json patch = *body;
+      if (field) {
+        auto converted = SubRouteBodyToPatch(*FindSettingsRoute(seg[3]), *body);
+        if (!converted) return Fail(converted.error());
+        patch = std::move(*converted);
+      } else if (auto valid = ValidateSettingsPatch(patch); !valid) {
+        return Fail(valid.error());
+      }
       OJson details = OJson(patch);
       return Reply(node_.Enqueue(uid, "settingsUpdate", OJson{{"settings", patch}}, details),
                    202);
@@ -569,7 +576,7 @@ Response Routes::Dispatch(const Request& req) {
       if (field) {
         patch[*field] = nullptr;
       } else {
-        for (const auto& key : AllSettingsKeys()) patch[std::string(key)] = nullptr;
+        patch = ResetAllPatch();
       }
       OJson details = OJson(patch);
       return Reply(node_.Enqueue(uid, "settingsUpdate", OJson{{"settings", patch}}, details),

@@ -9,9 +9,9 @@
 #include "miroir/core/error.hpp"
 #include "miroir/http/message.hpp"
 
-namespace miroir::testnode {
+namespace miroir::meili {
 
 Result<nlohmann::json> SearchQueryFromParams(const http::QueryParams& params);
 Result<nlohmann::json> DocumentsQueryFromParams(const http::QueryParams& params);
 
-}  // namespace miroir::testnode
+}  // namespace miroir::meili

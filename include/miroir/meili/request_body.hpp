@@ -13,4 +13,8 @@ namespace miroir::meili {
 // (415), missing_payload, or bad_request for malformed JSON.
 Result<nlohmann::json> ParseJsonBody(const http::Request& request);
 
+// Only the Content-Type and empty-body checks of ParseJsonBody, for routes
+// that parse the body themselves (without building a DOM).
+Result<void> CheckJsonBody(const http::Request& request);
+
 }  // namespace miroir::meili
