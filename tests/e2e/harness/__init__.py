@@ -1,4 +1,5 @@
-"""Shared helpers of the e2e suites: ports, node processes, tasks, error checks.
+"""Shared helpers of the e2e suites: ports, node and Miroir processes, clusters, tasks,
+error checks.
 
 Import from here (`from harness import NodeProcess, wait_for_task`); the
 suites' conftest puts tests/e2e on sys.path.
@@ -11,6 +12,22 @@ from .errors import (
     assert_error_response,
     assert_task_error,
     check_error_body,
+)
+from .miroir import (
+    ADMIN,
+    DEFAULT_ADMIN_KEY,
+    DEGRADED_HEADER,
+    RESERVED_FIELDS,
+    MiroirCluster,
+    MiroirError,
+    MiroirProcess,
+    TopologySpec,
+    kill_all_miroirs,
+    miroir_bin,
+    shard_of,
+    shard_owners,
+    start_cluster,
+    xxh64,
 )
 from .ports import free_port, port_is_free
 from .process import (
@@ -38,6 +55,20 @@ from .tasks import (
 
 __all__ = [
     "api",
+    "ADMIN",
+    "DEFAULT_ADMIN_KEY",
+    "DEGRADED_HEADER",
+    "RESERVED_FIELDS",
+    "MiroirCluster",
+    "MiroirError",
+    "MiroirProcess",
+    "TopologySpec",
+    "kill_all_miroirs",
+    "miroir_bin",
+    "shard_of",
+    "shard_owners",
+    "start_cluster",
+    "xxh64",
     "DEFAULT_MASTER_KEY",
     "ERROR_LINK",
     "FINISHED_STATUSES",

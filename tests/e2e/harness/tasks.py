@@ -35,10 +35,13 @@ def task_uid_of(task: Any) -> int:
 
 
 def _endpoint(target: Any, key: Any) -> tuple[str, str | None]:
-    """(base url, api key) for a NodeProcess, a meilisearch.Client or a URL string."""
+    """(base url, api key) for a NodeProcess, a MiroirProcess or MiroirCluster, a
+    meilisearch.Client or a URL string."""
     from .process import MASTER, NodeProcess
 
     if isinstance(target, NodeProcess):
+        return target.url, target.master_key if key is MASTER else key
+    if hasattr(target, "url") and hasattr(target, "master_key"):  # MiroirProcess / MiroirCluster
         return target.url, target.master_key if key is MASTER else key
     config = getattr(target, "config", None)
     if config is not None and hasattr(config, "url"):
