@@ -186,6 +186,19 @@ void BM_Merge_3x1000Hits(benchmark::State& state) {
 }
 BENCHMARK(BM_Merge_3x1000Hits)->Unit(benchmark::kMicrosecond);
 
+// 3 nodes x 1,000 hits of ~120 bytes (attributesToRetrieve-style hits).
+void BM_Merge_3x1000Hits_120B(benchmark::State& state) {
+  RunMerge(state, R"({"q":"night","limit":1000})", Nodes(1000, 120));
+}
+BENCHMARK(BM_Merge_3x1000Hits_120B)->Unit(benchmark::kMicrosecond);
+
+// Client page of 20 (offset 980) over 3 x 1,000 hits: 1,000 hits are ranked,
+// the 2,000 others are skipped through the structural index.
+void BM_Merge_3x1000Hits_Offset980(benchmark::State& state) {
+  RunMerge(state, R"({"q":"night","offset":980,"limit":20})", Nodes(1000, 300));
+}
+BENCHMARK(BM_Merge_3x1000Hits_Offset980)->Unit(benchmark::kMicrosecond);
+
 // Same, sorted: hits ordered rule by rule from _rankingScoreDetails.
 void BM_Merge_3x1000Hits_Sorted(benchmark::State& state) {
   RunMerge(state, R"({"q":"night","limit":1000,"sort":["price:asc"]})", Nodes(1000, 300, true));

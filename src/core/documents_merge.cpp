@@ -125,7 +125,9 @@ Result<DocumentsRequestInfo> AnalyzeDocumentsFetchRequest(std::string_view clien
   for (auto field_result : obj) {
     od::field field;
     if (auto err = std::move(field_result).get(field)) return request::MalformedBody(err);
-    Param param = ParamOf(json_scan::FieldKey(field));
+    std::string_view key;
+    if (auto err = request::ClientKey(field, &key)) return request::MalformedBody(err);
+    Param param = ParamOf(key);
     od::value v = field.value();
     table.Add(json_scan::KeyQuote(field.key()), v.raw_json_token().data(), param);
     od::json_type t;

@@ -113,7 +113,8 @@ Result<FacetSearchInfo> AnalyzeFacetSearchRequest(std::string_view client_body,
   for (auto field_result : obj) {
     od::field field;
     if (auto err = std::move(field_result).get(field)) return request::MalformedBody(err);
-    std::string_view key = json_scan::FieldKey(field);
+    std::string_view key;
+    if (auto err = request::ClientKey(field, &key)) return request::MalformedBody(err);
     Param param = key == "filter" ? kFilter : key == "facetName" ? kFacetName : kOther;
     od::value v = field.value();
     table.Add(json_scan::KeyQuote(field.key()), v.raw_json_token().data(), param);

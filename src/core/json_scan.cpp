@@ -197,6 +197,14 @@ std::string_view Unescape(std::string_view escaped, std::deque<std::string>* are
   return out;
 }
 
+bool CheckEscapes(std::string_view escaped) {
+  thread_local std::deque<std::string> scratch;
+  bool ok = true;
+  (void)Unescape(escaped, &scratch, &ok);
+  scratch.clear();
+  return ok;
+}
+
 bool CutBuilder::OpenGroup(const char* key_quote) {
   group_open_ = true;
   group_leading_ = !any_kept_;

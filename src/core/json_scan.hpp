@@ -81,6 +81,9 @@ simdjson::error_code Validate(od::value value, int depth = 0);
 // (whose elements never move). Returns false in `ok` on a malformed escape.
 std::string_view Unescape(std::string_view escaped, std::deque<std::string>* arena, bool* ok);
 
+// True when every escape sequence of `escaped` (a JSON string body) is valid.
+bool CheckEscapes(std::string_view escaped);
+
 // Byte range [begin, end) of a body to leave out when re-emitting it.
 struct Cut {
   uint32_t begin;

@@ -207,9 +207,13 @@ simdjson::error_code ParseScoreDetails(od::object details, std::vector<RankValue
     }
     out->push_back(v);
   }
-  // Meilisearch writes the rules in order; sort anyway, it is a handful.
-  std::stable_sort(out->begin() + static_cast<ptrdiff_t>(first), out->end(),
-                   [](const RankValue& a, const RankValue& b) { return a.order < b.order; });
+  // Meilisearch writes the rules in order; sort anyway (an insertion sort:
+  // a handful of rules, nearly always sorted already, and no allocation).
+  for (size_t i = first + 1; i < out->size(); ++i) {
+    for (size_t j = i; j > first && (*out)[j].order < (*out)[j - 1].order; --j) {
+      std::swap((*out)[j], (*out)[j - 1]);
+    }
+  }
   return simdjson::SUCCESS;
 }
 

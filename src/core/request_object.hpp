@@ -12,6 +12,7 @@
 
 #include <simdjson.h>
 
+#include "core/json_scan.hpp"
 #include "miroir/core/error.hpp"
 #include "miroir/core/search_rewrite.hpp"
 
@@ -31,6 +32,15 @@ PaddedView CopyPadded(std::string_view body);
 // Opens the root of a client body. When it is an object, returns it in
 // `root`; otherwise validates the whole document and sets *is_object false.
 simdjson::error_code OpenRoot(od::document& doc, od::value* root, bool* is_object);
+
+// The escaped key of a member of a client object, with its escape
+// sequences checked (simdjson validates them only when a key is unescaped,
+// and keys are copied to the nodes as they are).
+inline simdjson::error_code ClientKey(od::field& field, std::string_view* key) {
+  *key = json_scan::FieldKey(field);
+  if (key->find('\\') == std::string_view::npos) return simdjson::SUCCESS;
+  return json_scan::CheckEscapes(*key) ? simdjson::SUCCESS : simdjson::STRING_ERROR;
+}
 
 // bad_request, worded as Meilisearch words JSON body errors.
 Error MalformedBody(simdjson::error_code code);

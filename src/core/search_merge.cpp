@@ -1,10 +1,11 @@
 #include "miroir/core/search_merge.hpp"
 
 #include <algorithm>
-#include <utility>
 #include <cstring>
+#include <memory>
 #include <span>
 #include <unordered_set>
+#include <utility>
 
 #include "core/facet_merge.hpp"
 #include "core/json_scan.hpp"
@@ -24,79 +25,61 @@ namespace {
 
 // --- Reading node bodies ------------------------------------------------------
 
-// The nodes' results in node order (the tie-break order).
-std::vector<NodeResult*> InNodeOrder(std::vector<NodeResult>& results) {
+// Node bodies are read side by side (each merge step reads one more hit of
+// one node), so each needs a parser of its own: a per-thread pool of them.
+od::parser& PooledParser(size_t i) {
+  thread_local std::vector<std::unique_ptr<od::parser>> pool;
+  while (pool.size() <= i) pool.push_back(std::make_unique<od::parser>());
+  return *pool[i];
+}
+
+// One node's answer to one query, read as the merge goes.
+struct Stream {
+  sr::Response response;
+  sr::ResponseReader reader;
+  bool more = true;  // hits may remain unread
+  size_t next = 0;   // the merge's next hit
+};
+
+// One node's body. Not movable: simdjson's iterators point into `doc`.
+struct NodeDoc {
+  NodeResult* node = nullptr;
+  od::document doc;
+  od::value root;
+  // /multi-search without federation: the `results` array.
+  od::object_iterator member, member_end;
+  od::array_iterator result, result_end;
+};
+
+std::vector<std::unique_ptr<NodeDoc>> OpenNodes(std::vector<NodeResult>& results,
+                                                simdjson::error_code* err) {
   std::vector<NodeResult*> ordered;
   ordered.reserve(results.size());
   for (NodeResult& r : results) ordered.push_back(&r);
   std::sort(ordered.begin(), ordered.end(),
             [](const NodeResult* a, const NodeResult* b) { return a->node_order < b->node_order; });
-  return ordered;
-}
-
-simdjson::error_code StartDocument(NodeResult* node, od::document* doc, od::value* root) {
-  json_scan::EnsurePadding(&node->body);
-  auto& parser = json_scan::ThreadParser();
-  if (auto err = parser.iterate(node->body.data(), node->body.size(), node->body.capacity())
-                     .get(*doc)) {
-    return err;
+  std::vector<std::unique_ptr<NodeDoc>> docs;
+  *err = simdjson::SUCCESS;
+  for (size_t i = 0; i < ordered.size() && !*err; ++i) {
+    auto d = std::make_unique<NodeDoc>();
+    d->node = ordered[i];
+    json_scan::EnsurePadding(&d->node->body);
+    *err = PooledParser(i)
+               .iterate(d->node->body.data(), d->node->body.size(), d->node->body.capacity())
+               .get(d->doc);
+    if (!*err) *err = d->doc.get_value().get(d->root);
+    docs.push_back(std::move(d));
   }
-  return doc->get_value().get(*root);
+  return docs;
 }
 
-Result<void> ParseSearchBody(NodeResult* node, std::span<const sr::HitPolicy> policies,
-                             bool federated, sr::Store* store, sr::Response* out) {
-  out->node_order = node->node_order;
-  od::document doc;
-  od::value root;
-  simdjson::error_code err = StartDocument(node, &doc, &root);
-  if (!err) err = sr::ParseResponse(root, node->body.data(), policies, federated, store, out);
-  if (!err && !json_scan::AtEnd(doc)) err = simdjson::TRAILING_CONTENT;
-  if (err) return json_scan::NodeBodyError("search answer", err);
-  return {};
-}
-
-// A /multi-search answer without federation: {"results": [answer, ...]}.
-Result<void> ParseMultiSearchBody(NodeResult* node, std::span<const sr::HitPolicy> policies,
-                                  sr::Store* store, std::vector<sr::Response>* out) {
-  od::document doc;
-  od::value root;
-  simdjson::error_code err = StartDocument(node, &doc, &root);
-  od::object obj;
-  if (!err) err = root.get_object().get(obj);
-  bool has_results = false;
-  if (!err) {
-    for (auto field_result : obj) {
-      od::field field;
-      if ((err = std::move(field_result).get(field))) break;
-      if (json_scan::FieldKey(field) != "results") continue;
-      has_results = true;
-      od::array results;
-      if ((err = field.value().get_array().get(results))) break;
-      size_t i = 0;
-      for (auto element_result : results) {
-        od::value element;
-        if ((err = std::move(element_result).get(element))) break;
-        if (i >= policies.size()) {
-          err = simdjson::INDEX_OUT_OF_BOUNDS;
-          break;
-        }
-        sr::Response& response = out->emplace_back();
-        response.node_order = node->node_order;
-        if ((err = sr::ParseResponse(element, node->body.data(), policies.subspan(i, 1),
-                                     /*federated=*/false, store, &response))) {
-          break;
-        }
-        ++i;
-      }
-      if (!err && i != policies.size()) err = simdjson::INDEX_OUT_OF_BOUNDS;
-      if (err) break;
-    }
+// Makes sure the merge's next hit of `s` is read. False when none is left.
+simdjson::error_code Peek(Stream* s, bool* has) {
+  while (s->next >= s->response.hits.size() && s->more) {
+    if (auto err = s->reader.Next(&s->more)) return err;
   }
-  if (!err && !has_results) err = simdjson::NO_SUCH_FIELD;
-  if (!err && !json_scan::AtEnd(doc)) err = simdjson::TRAILING_CONTENT;
-  if (err) return json_scan::NodeBodyError("multi-search answer", err);
-  return {};
+  *has = s->next < s->response.hits.size();
+  return simdjson::SUCCESS;
 }
 
 // --- Ordering -------------------------------------------------------------------
@@ -119,50 +102,45 @@ int CompareHits(const sr::Store& store, const sr::Hit& a, const sr::Hit& b, bool
   return Sign(a.score, b.score);
 }
 
-struct Cursor {
-  const sr::Response* response;
-  size_t next = 0;
-  const sr::Hit& hit() const { return response->hits[next]; }
-};
-
-// Emits hits best first. Each node's list is already in order, so only the
-// heads compete; a linear scan over the heads needs no strict weak ordering
-// from `better` (rule-by-rule comparisons need not be transitive) and costs
-// little for the handful of nodes of a covering set.
+// Emits hits best first: a k-way merge of the nodes' lists, each already in
+// order, so only their heads compete. A linear scan over the heads needs no
+// strict weak ordering from `better` (rule-by-rule comparisons need not be
+// transitive) and is cheap for the handful of nodes of a covering set.
+// `streams` are in node order; on ties `better` must prefer the earlier one.
 template <class Better, class Visit>
-void KMerge(std::vector<Cursor>* cursors, Better better, Visit visit) {
+simdjson::error_code KMerge(std::span<Stream* const> streams, Better better, Visit visit) {
   for (;;) {
-    Cursor* best = nullptr;
-    for (Cursor& c : *cursors) {
-      if (c.next >= c.response->hits.size()) continue;
-      if (best == nullptr || better(c, *best)) best = &c;
+    Stream* best = nullptr;
+    for (Stream* s : streams) {
+      bool has = false;
+      if (auto err = Peek(s, &has)) return err;
+      if (!has) continue;
+      if (best == nullptr || better(*s, *best)) best = s;
     }
-    if (best == nullptr) return;
-    const sr::Hit& hit = best->hit();
-    const sr::Response& response = *best->response;
-    ++best->next;
-    if (!visit(response, hit)) return;
+    if (best == nullptr) return simdjson::SUCCESS;
+    size_t index = best->next++;
+    if (!visit(best->response, index)) return simdjson::SUCCESS;
   }
 }
+
+const sr::Hit& Head(const Stream& s) { return s.response.hits[s.next]; }
 
 // Keeps the first (best-ranked) hit of each distinct value.
 class DistinctFilter {
  public:
   // True when no value of `hit` was seen before; records its values.
-  bool Admit(const sr::Store& store, const sr::Hit& hit, uint32_t scope) {
+  bool Admit(const sr::Store& store, const sr::Hit& hit) {
     const sr::DistinctValue* values = store.distinct.data() + hit.distinct_begin;
     for (uint32_t i = 0; i < hit.distinct_count; ++i) {
-      if (seen_.count(Key(values[i], scope)) != 0) return false;
+      if (seen_.count(Key(values[i])) != 0) return false;
     }
-    for (uint32_t i = 0; i < hit.distinct_count; ++i) seen_.insert(Key(values[i], scope));
+    for (uint32_t i = 0; i < hit.distinct_count; ++i) seen_.insert(Key(values[i]));
     return true;
   }
 
  private:
-  static std::string Key(const sr::DistinctValue& v, uint32_t scope) {
-    std::string key(sizeof(scope) + 1, '\0');
-    std::memcpy(key.data(), &scope, sizeof(scope));
-    key[sizeof(scope)] = v.number ? 'n' : 's';
+  static std::string Key(const sr::DistinctValue& v) {
+    std::string key(1, v.number ? 'n' : 's');
     key.append(v.text);
     return key;
   }
@@ -186,33 +164,31 @@ Window WindowOf(uint64_t offset, uint64_t limit, std::optional<uint64_t> max_tot
 }
 
 struct Selection {
-  std::vector<std::pair<const sr::Response*, const sr::Hit*>> hits;
+  std::vector<std::pair<const sr::Response*, size_t>> hits;  // (answer, hit index)
   uint64_t rejected = 0;  // duplicates removed by distinct
 };
 
 template <class Better>
-Selection Select(std::vector<Cursor>* cursors, Better better, Window window, bool distinct,
-                 const sr::Store& store, uint32_t (*scope_of)(const sr::Hit&)) {
-  Selection selection;
+simdjson::error_code Select(std::span<Stream* const> streams, Better better, Window window,
+                            bool distinct, const sr::Store& store, Selection* selection) {
   DistinctFilter filter;
   uint64_t accepted = 0;
   if (window.end > window.offset) {
-    selection.hits.reserve(static_cast<size_t>(std::min<uint64_t>(window.end - window.offset,
-                                                                  4096)));
+    selection->hits.reserve(
+        static_cast<size_t>(std::min<uint64_t>(window.end - window.offset, 4096)));
   }
-  KMerge(cursors, better, [&](const sr::Response& response, const sr::Hit& hit) {
-    if (distinct && !filter.Admit(store, hit, scope_of(hit))) {
-      ++selection.rejected;
+  return KMerge(streams, better, [&](const sr::Response& response, size_t index) {
+    if (distinct && !filter.Admit(store, response.hits[index])) {
+      ++selection->rejected;
       return true;
     }
     if (accepted >= window.offset && accepted < window.end) {
-      selection.hits.emplace_back(&response, &hit);
+      selection->hits.emplace_back(&response, index);
     }
     ++accepted;
     // With distinct, keep going: every duplicate seen lowers the totals.
     return distinct || accepted < window.end;
   });
-  return selection;
 }
 
 // --- Writing --------------------------------------------------------------------
@@ -220,11 +196,12 @@ Selection Select(std::vector<Cursor>* cursors, Better better, Window window, boo
 void AppendHits(std::string* out, const Selection& selection, const sr::Store& store) {
   out->append("\"hits\":[");
   bool first = true;
-  for (const auto& [response, hit] : selection.hits) {
+  for (const auto& [response, index] : selection.hits) {
     if (!first) out->push_back(',');
     first = false;
-    json_scan::AppendWithCuts(out, response->base, hit->begin, hit->end,
-                              store.cuts.data() + hit->cut_begin, hit->cut_count);
+    const sr::Hit& hit = response->hits[index];
+    json_scan::AppendWithCuts(out, response->base, hit.begin, hit.end,
+                              store.cuts.data() + hit.cut_begin, hit.cut_count);
   }
   out->push_back(']');
 }
@@ -341,29 +318,33 @@ void AppendFacets(std::string* out, const std::vector<const sr::Response*>& resp
   }
 }
 
-uint32_t NoScope(const sr::Hit&) { return 0; }
-
 size_t EstimateSize(const Selection& selection) {
   size_t size = 512;
-  for (const auto& [response, hit] : selection.hits) size += hit->end - hit->begin;
+  for (const auto& [response, index] : selection.hits) {
+    size += response->hits[index].end - response->hits[index].begin;
+  }
   return size;
 }
 
-// Writes one merged search answer (the members after '{', without it).
-void MergeOne(const SearchRequestInfo& info, const std::vector<const sr::Response*>& responses,
-              const sr::Store& store, const MergeOptions& options, std::string* out) {
-  std::vector<Cursor> cursors;
-  cursors.reserve(responses.size());
-  for (const sr::Response* r : responses) cursors.push_back(Cursor{r});
+// Ranks and cuts one query's hits from `streams` (started, in node order),
+// then finishes reading them and writes the merged answer's members.
+simdjson::error_code MergeOne(const SearchRequestInfo& info, std::span<Stream* const> streams,
+                              const sr::Store& store, const MergeOptions& options,
+                              std::string* out) {
   Window window = WindowOf(info.offset, info.limit, info.settings.max_total_hits);
   bool by_details = info.compare_score_details;
-  auto better = [&](const Cursor& a, const Cursor& b) {
-    int c = CompareHits(store, a.hit(), b.hit(), by_details);
-    if (c != 0) return c > 0;
-    return a.response->node_order < b.response->node_order;
+  auto better = [&](const Stream& a, const Stream& b) {
+    return CompareHits(store, Head(a), Head(b), by_details) > 0;  // ties: earlier node
   };
-  Selection selection =
-      Select(&cursors, better, window, !info.distinct.empty(), store, &NoScope);
+  Selection selection;
+  if (auto err = Select(streams, better, window, !info.distinct.empty(), store, &selection)) {
+    return err;
+  }
+  std::vector<const sr::Response*> responses;
+  for (Stream* s : streams) {
+    if (auto err = s->reader.Finish()) return err;
+    responses.push_back(&s->response);
+  }
   Totals totals = SumTotals(responses, selection.rejected, info.settings.max_total_hits, options,
                             selection.hits.size());
 
@@ -386,6 +367,11 @@ void MergeOne(const SearchRequestInfo& info, const std::vector<const sr::Respons
     AppendUint(out, totals.semantic_hit_count);
   }
   AppendExtras(out, responses);
+  return simdjson::SUCCESS;
+}
+
+Error NodeError(std::string_view what, simdjson::error_code err) {
+  return json_scan::NodeBodyError(what, err);
 }
 
 }  // namespace
@@ -393,18 +379,27 @@ void MergeOne(const SearchRequestInfo& info, const std::vector<const sr::Respons
 Result<std::string> MergeSearchResponses(const SearchRequestInfo& info,
                                          std::vector<NodeResult>& results,
                                          const MergeOptions& options) {
+  simdjson::error_code err;
+  std::vector<std::unique_ptr<NodeDoc>> docs = OpenNodes(results, &err);
+  if (err) return NodeError("search answer", err);
   sr::Store store;
   sr::HitPolicy policy = sr::PolicyFor(info);
-  std::vector<sr::Response> responses(results.size());
-  std::vector<NodeResult*> ordered = InNodeOrder(results);
-  for (size_t i = 0; i < ordered.size(); ++i) {
-    auto parsed = ParseSearchBody(ordered[i], std::span(&policy, 1), false, &store, &responses[i]);
-    if (!parsed) return parsed.error();
+  std::vector<Stream> streams(docs.size());
+  std::vector<Stream*> view;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    streams[i].response.node_order = docs[i]->node->node_order;
+    if ((err = streams[i].reader.Start(docs[i]->root, docs[i]->node->body.data(),
+                                       std::span(&policy, 1), /*federated=*/false, &store,
+                                       &streams[i].response))) {
+      return NodeError("search answer", err);
+    }
+    view.push_back(&streams[i]);
   }
-  std::vector<const sr::Response*> view;
-  for (const sr::Response& r : responses) view.push_back(&r);
   std::string out = "{";
-  MergeOne(info, view, store, options, &out);
+  if ((err = MergeOne(info, view, store, options, &out))) return NodeError("search answer", err);
+  for (const auto& d : docs) {
+    if (!json_scan::AtEnd(d->doc)) return NodeError("search answer", simdjson::TRAILING_CONTENT);
+  }
   out.push_back('}');
   return out;
 }
@@ -412,7 +407,7 @@ Result<std::string> MergeSearchResponses(const SearchRequestInfo& info,
 namespace {
 
 Result<std::string> MergeFederated(const MultiSearchInfo& info,
-                                   std::vector<NodeResult*>& ordered,
+                                   std::vector<std::unique_ptr<NodeDoc>>& docs,
                                    const MergeOptions& options) {
   sr::Store store;
   std::vector<sr::HitPolicy> policies;
@@ -423,37 +418,48 @@ Result<std::string> MergeFederated(const MultiSearchInfo& info,
     p.sort.clear();  // federated hits are ranked by their weighted score
   }
   if (policies.empty()) policies.emplace_back();
-  std::vector<sr::Response> responses(ordered.size());
-  for (size_t i = 0; i < ordered.size(); ++i) {
-    auto parsed = ParseSearchBody(ordered[i], policies, /*federated=*/true, &store, &responses[i]);
-    if (!parsed) return parsed.error();
+  std::vector<Stream> streams(docs.size());
+  std::vector<Stream*> view;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    streams[i].response.node_order = docs[i]->node->node_order;
+    if (auto err = streams[i].reader.Start(docs[i]->root, docs[i]->node->body.data(), policies,
+                                           /*federated=*/true, &store, &streams[i].response)) {
+      return NodeError("federated search answer", err);
+    }
+    view.push_back(&streams[i]);
   }
-  std::vector<const sr::Response*> view;
-  std::vector<Cursor> cursors;
-  for (const sr::Response& r : responses) {
-    view.push_back(&r);
-    cursors.push_back(Cursor{&r});
-  }
-  auto better = [&](const Cursor& a, const Cursor& b) {
-    const sr::Hit& ha = a.hit();
-    const sr::Hit& hb = b.hit();
+  auto better = [&](const Stream& a, const Stream& b) {
+    const sr::Hit& ha = Head(a);
+    const sr::Hit& hb = Head(b);
     if (ha.query == hb.query && ha.has_details && hb.has_details) {
       int c = rank::CompareSequences(store.ranks.data() + ha.rank_begin, ha.rank_count,
                                      store.ranks.data() + hb.rank_begin, hb.rank_count);
       if (c != rank::kIncomparable && c != 0) return c > 0;
     }
     if (ha.score != hb.score) return ha.score > hb.score;
-    if (ha.query != hb.query) return ha.query < hb.query;
-    return a.response->node_order < b.response->node_order;
+    return ha.query < hb.query;  // then the earlier node
   };
   Window window = WindowOf(info.offset, info.limit, std::nullopt);
-  Selection selection = Select(&cursors, better, window, !info.distinct.empty(), store, &NoScope);
-  Totals totals = SumTotals(view, selection.rejected, std::nullopt, options, selection.hits.size());
+  Selection selection;
+  if (auto err = Select(std::span<Stream* const>(view), better, window, !info.distinct.empty(),
+                        store, &selection)) {
+    return NodeError("federated search answer", err);
+  }
+  std::vector<const sr::Response*> responses;
+  for (size_t i = 0; i < streams.size(); ++i) {
+    if (auto err = streams[i].reader.Finish()) return NodeError("federated search answer", err);
+    if (!json_scan::AtEnd(docs[i]->doc)) {
+      return NodeError("federated search answer", simdjson::TRAILING_CONTENT);
+    }
+    responses.push_back(&streams[i].response);
+  }
+  Totals totals =
+      SumTotals(responses, selection.rejected, std::nullopt, options, selection.hits.size());
 
   std::string out = "{";
   out.reserve(EstimateSize(selection));
   AppendHits(&out, selection, store);
-  AppendMember(&out, "queryVectors", FirstOf(view, &sr::Response::query_vectors));
+  AppendMember(&out, "queryVectors", FirstOf(responses, &sr::Response::query_vectors));
   out.append(",\"processingTimeMs\":");
   AppendUint(&out, totals.processing_time_ms);
   AppendPagination(&out, info, window, totals.hits);
@@ -461,11 +467,11 @@ Result<std::string> MergeFederated(const MultiSearchInfo& info,
   facets::MergeRules merged_rules;
   merged_rules.byte_order = true;
   merged_rules.max_values = info.merge_max_values_per_facet;
-  AppendFacets(&out, view, merged_rules);
+  AppendFacets(&out, responses, merged_rules);
 
   // facetsByIndex: per index, the nodes' blocks merged with that index's rules.
   std::vector<std::string_view> indexes;
-  for (const sr::Response* r : view) {
+  for (const sr::Response* r : responses) {
     for (const auto& [uid, block] : r->facets_by_index) indexes.push_back(uid);
   }
   std::sort(indexes.begin(), indexes.end());
@@ -475,7 +481,7 @@ Result<std::string> MergeFederated(const MultiSearchInfo& info,
     for (size_t i = 0; i < indexes.size(); ++i) {
       if (i > 0) out.push_back(',');
       std::vector<const facets::Block*> blocks;
-      for (const sr::Response* r : view) {
+      for (const sr::Response* r : responses) {
         for (const auto& [uid, block] : r->facets_by_index) {
           if (uid == indexes[i]) blocks.push_back(&block);
         }
@@ -495,16 +501,45 @@ Result<std::string> MergeFederated(const MultiSearchInfo& info,
     }
     out.push_back('}');
   }
-  AppendRequestUid(&out, view, options);
-  AppendMember(&out, "metadata", FirstOf(view, &sr::Response::metadata));
+  AppendRequestUid(&out, responses, options);
+  AppendMember(&out, "metadata", FirstOf(responses, &sr::Response::metadata));
   if (totals.has_semantic_hit_count) {
     out.append(",\"semanticHitCount\":");
     AppendUint(&out, totals.semantic_hit_count);
   }
-  AppendMember(&out, "performanceDetails", FirstOf(view, &sr::Response::performance_details));
-  AppendExtras(&out, view);
+  AppendMember(&out, "performanceDetails",
+               FirstOf(responses, &sr::Response::performance_details));
+  AppendExtras(&out, responses);
   out.push_back('}');
   return out;
+}
+
+// Positions a /multi-search answer on the first element of `results`.
+simdjson::error_code OpenResults(NodeDoc* d) {
+  od::object obj;
+  if (auto err = d->root.get_object().get(obj)) return err;
+  if (auto err = obj.begin().get(d->member)) return err;
+  if (auto err = obj.end().get(d->member_end)) return err;
+  for (; d->member != d->member_end; ++d->member) {
+    od::field field;
+    if (auto err = (*d->member).get(field)) return err;
+    if (json_scan::FieldKey(field) != "results") continue;
+    od::array results;
+    if (auto err = field.value().get_array().get(results)) return err;
+    if (auto err = results.begin().get(d->result)) return err;
+    return results.end().get(d->result_end);
+  }
+  return simdjson::NO_SUCH_FIELD;
+}
+
+// After the last query: no result may remain, nor anything after the body.
+simdjson::error_code CloseResults(NodeDoc* d) {
+  if (d->result != d->result_end) return simdjson::INDEX_OUT_OF_BOUNDS;
+  for (++d->member; d->member != d->member_end; ++d->member) {
+    od::field field;
+    if (auto err = (*d->member).get(field)) return err;
+  }
+  return json_scan::AtEnd(d->doc) ? simdjson::SUCCESS : simdjson::TRAILING_CONTENT;
 }
 
 }  // namespace
@@ -512,33 +547,59 @@ Result<std::string> MergeFederated(const MultiSearchInfo& info,
 Result<std::string> MergeMultiSearchResponses(const MultiSearchInfo& info,
                                               std::vector<NodeResult>& results,
                                               const MergeOptions& options) {
-  std::vector<NodeResult*> ordered = InNodeOrder(results);
-  if (info.federated) return MergeFederated(info, ordered, options);
+  simdjson::error_code err;
+  std::vector<std::unique_ptr<NodeDoc>> docs = OpenNodes(results, &err);
+  if (err) return NodeError("multi-search answer", err);
+  if (info.federated) return MergeFederated(info, docs, options);
 
+  for (auto& d : docs) {
+    if ((err = OpenResults(d.get()))) return NodeError("multi-search answer", err);
+  }
   sr::Store store;
   std::vector<sr::HitPolicy> policies;
   for (const MultiSearchQuery& q : info.queries) policies.push_back(sr::PolicyFor(q.search));
-  // per_node[n][q]: node n's answer to query q.
-  std::vector<std::vector<sr::Response>> per_node(ordered.size());
-  for (size_t n = 0; n < ordered.size(); ++n) {
-    auto parsed = ParseMultiSearchBody(ordered[n], policies, &store, &per_node[n]);
-    if (!parsed) return parsed.error();
-  }
+  // Queries are merged one after the other, as the nodes wrote them.
+  std::vector<std::vector<Stream>> streams(info.queries.size());
   std::string out = "{\"results\":[";
   for (size_t q = 0; q < info.queries.size(); ++q) {
-    std::vector<const sr::Response*> view;
-    for (const auto& node : per_node) view.push_back(&node[q]);
+    streams[q] = std::vector<Stream>(docs.size());
+    std::vector<Stream*> view;
+    for (size_t n = 0; n < docs.size(); ++n) {
+      NodeDoc* d = docs[n].get();
+      if (d->result == d->result_end) return NodeError("multi-search answer",
+                                                       simdjson::INDEX_OUT_OF_BOUNDS);
+      od::value element;
+      if ((err = (*d->result).get(element))) return NodeError("multi-search answer", err);
+      Stream& s = streams[q][n];
+      s.response.node_order = d->node->node_order;
+      if ((err = s.reader.Start(element, d->node->body.data(), std::span(&policies[q], 1),
+                                /*federated=*/false, &store, &s.response))) {
+        return NodeError("multi-search answer", err);
+      }
+      view.push_back(&s);
+    }
     if (q > 0) out.push_back(',');
     out.append("{\"indexUid\":");
-    std::string_view uid = FirstOf(view, &sr::Response::index_uid);
-    if (uid.empty()) {
-      json_write::AppendString(&out, info.queries[q].index_uid);
-    } else {
-      out.append(uid);
-    }
+    size_t uid_at = out.size();
     out.push_back(',');
-    MergeOne(info.queries[q].search, view, store, options, &out);
+    if ((err = MergeOne(info.queries[q].search, view, store, options, &out))) {
+      return NodeError("multi-search answer", err);
+    }
+    // The uid is known once the answers are read (it may follow the hits).
+    std::string uid;
+    for (Stream* s : view) {
+      if (!s->response.index_uid.empty()) {
+        uid.assign(s->response.index_uid);
+        break;
+      }
+    }
+    if (uid.empty()) json_write::AppendString(&uid, info.queries[q].index_uid);
+    out.insert(uid_at, uid);
     out.push_back('}');
+    for (auto& d : docs) ++d->result;
+  }
+  for (auto& d : docs) {
+    if ((err = CloseResults(d.get()))) return NodeError("multi-search answer", err);
   }
   out.append("]}");
   return out;

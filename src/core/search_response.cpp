@@ -170,12 +170,17 @@ struct PendingMember {
   uint32_t inner_count;
 };
 
+}  // namespace
+
 struct HitScratch {
   std::vector<PendingMember> members;
   std::vector<json_scan::Cut> inner_cuts;
   std::vector<Target> targets;
   std::vector<Target> nested;
 };
+
+namespace {
+
 
 // Drops `_miroir_*` and added members inside _formatted / _matchesPosition.
 simdjson::error_code StripInner(od::value value, const char* base, const HitPolicy& policy,
@@ -461,73 +466,128 @@ simdjson::error_code ParseHitArray(od::value array, const char* base, const HitP
   return simdjson::SUCCESS;
 }
 
+ResponseReader::ResponseReader() : scratch_(new HitScratch) {}
+ResponseReader::~ResponseReader() { delete scratch_; }
+
+simdjson::error_code ResponseReader::Start(od::value object, const char* base,
+                                           std::span<const HitPolicy> policies, bool federated,
+                                           Store* store, Response* out) {
+  base_ = base;
+  policies_ = policies;
+  federated_ = federated;
+  store_ = store;
+  out_ = out;
+  out->base = base;
+  if (auto err = object.get_object().get(object_)) return err;
+  if (auto err = object_.begin().get(member_)) return err;
+  if (auto err = object_.end().get(member_end_)) return err;
+  return ReadMembersUntilHits();
+}
+
+simdjson::error_code ResponseReader::ReadMembersUntilHits() {
+  for (; member_ != member_end_; ++member_) {
+    od::field field;
+    if (auto err = (*member_).get(field)) return err;
+    std::string_view key = json_scan::FieldKey(field);
+    if (key == "hits" && !has_hits_) {
+      has_hits_ = true;
+      od::array hits;
+      if (auto err = field.value().get_array().get(hits)) return err;
+      if (auto err = hits.begin().get(hit_)) return err;
+      if (auto err = hits.end().get(hit_end_)) return err;
+      in_hits_ = true;
+      return simdjson::SUCCESS;  // positioned on the first hit
+    }
+    if (auto err = ReadMember(key, field.value())) return err;
+  }
+  return simdjson::SUCCESS;
+}
+
+simdjson::error_code ResponseReader::Next(bool* more) {
+  *more = false;
+  if (!in_hits_) return simdjson::SUCCESS;
+  if (hit_ == hit_end_) {
+    in_hits_ = false;
+    ++member_;
+    return ReadMembersUntilHits();
+  }
+  od::value hit_value;
+  if (auto err = (*hit_).get(hit_value)) return err;
+  Hit& hit = out_->hits.emplace_back();
+  if (auto err = ParseHit(hit_value, base_, policies_, federated_, store_, scratch_, &hit)) {
+    return err;
+  }
+  ++hit_;
+  *more = true;
+  return simdjson::SUCCESS;
+}
+
+simdjson::error_code ResponseReader::Finish() {
+  if (in_hits_) {
+    // Leaving the hits array: simdjson skips the unread hits by depth.
+    in_hits_ = false;
+    ++member_;
+    if (auto err = ReadMembersUntilHits()) return err;
+  }
+  // A second "hits" member would have stopped ReadMembersUntilHits(); the
+  // answer is malformed then.
+  if (in_hits_) return simdjson::TAPE_ERROR;
+  return has_hits_ ? simdjson::SUCCESS : simdjson::NO_SUCH_FIELD;
+}
+
+simdjson::error_code ResponseReader::ReadMember(std::string_view key, od::value value) {
+  Response* out = out_;
+  simdjson::error_code err = simdjson::SUCCESS;
+  if (key == "estimatedTotalHits" || key == "totalHits") {
+    err = value.get_uint64().get(out->total_hits);
+  } else if (key == "processingTimeMs") {
+    err = value.get_uint64().get(out->processing_time_ms);
+  } else if (key == "limit" || key == "offset" || key == "hitsPerPage" || key == "page" ||
+             key == "totalPages" || key == "remoteErrors" || key == "hits") {
+    // Recomputed by the merge, or node-local. (A repeated "hits" is ignored.)
+  } else if (key == "query") {
+    err = ReadRaw(value, &out->query);
+  } else if (key == "indexUid") {
+    err = ReadRaw(value, &out->index_uid);
+  } else if (key == "queryVector") {
+    err = ReadRaw(value, &out->query_vector);
+  } else if (key == "queryVectors") {
+    err = ReadRaw(value, &out->query_vectors);
+  } else if (key == "requestUid") {
+    err = ReadRaw(value, &out->request_uid);
+  } else if (key == "metadata") {
+    err = ReadRaw(value, &out->metadata);
+  } else if (key == "performanceDetails") {
+    err = ReadRaw(value, &out->performance_details);
+  } else if (key == "semanticHitCount") {
+    bool is_null = false;
+    if (!(err = value.is_null().get(is_null)) && !is_null) {
+      out->has_semantic_hit_count = true;
+      err = value.get_uint64().get(out->semantic_hit_count);
+    }
+  } else if (key == "facetDistribution") {
+    err = facets::ParseDistribution(value, &out->facets);
+  } else if (key == "facetStats") {
+    err = facets::ParseStats(value, &out->facets);
+  } else if (key == "facetsByIndex") {
+    err = ParseFacetsByIndex(value, out);
+  } else {
+    std::string_view raw;
+    err = ReadRaw(value, &raw);
+    out->extra.emplace_back(key, raw);
+  }
+  return err;
+}
+
 simdjson::error_code ParseResponse(od::value object, const char* base,
                                    std::span<const HitPolicy> policies, bool federated,
                                    Store* store, Response* out) {
-  out->base = base;
-  od::object obj;
-  if (auto err = object.get_object().get(obj)) return err;
-  HitScratch scratch;
-  bool has_hits = false;
-  for (auto field_result : obj) {
-    od::field field;
-    if (auto err = std::move(field_result).get(field)) return err;
-    std::string_view key = json_scan::FieldKey(field);
-    od::value value = field.value();
-    simdjson::error_code err = simdjson::SUCCESS;
-    if (key == "hits") {
-      has_hits = true;
-      od::array hits;
-      if ((err = value.get_array().get(hits))) return err;
-      for (auto hit_result : hits) {
-        od::value hit_value;
-        if ((err = std::move(hit_result).get(hit_value))) return err;
-        Hit& hit = out->hits.emplace_back();
-        if ((err = ParseHit(hit_value, base, policies, federated, store, &scratch, &hit))) {
-          return err;
-        }
-      }
-    } else if (key == "estimatedTotalHits" || key == "totalHits") {
-      err = value.get_uint64().get(out->total_hits);
-    } else if (key == "processingTimeMs") {
-      err = value.get_uint64().get(out->processing_time_ms);
-    } else if (key == "limit" || key == "offset" || key == "hitsPerPage" || key == "page" ||
-               key == "totalPages" || key == "remoteErrors") {
-      // Recomputed by the merge, or node-local.
-    } else if (key == "query") {
-      err = ReadRaw(value, &out->query);
-    } else if (key == "indexUid") {
-      err = ReadRaw(value, &out->index_uid);
-    } else if (key == "queryVector") {
-      err = ReadRaw(value, &out->query_vector);
-    } else if (key == "queryVectors") {
-      err = ReadRaw(value, &out->query_vectors);
-    } else if (key == "requestUid") {
-      err = ReadRaw(value, &out->request_uid);
-    } else if (key == "metadata") {
-      err = ReadRaw(value, &out->metadata);
-    } else if (key == "performanceDetails") {
-      err = ReadRaw(value, &out->performance_details);
-    } else if (key == "semanticHitCount") {
-      bool is_null = false;
-      if (!(err = value.is_null().get(is_null)) && !is_null) {
-        out->has_semantic_hit_count = true;
-        err = value.get_uint64().get(out->semantic_hit_count);
-      }
-    } else if (key == "facetDistribution") {
-      err = facets::ParseDistribution(value, &out->facets);
-    } else if (key == "facetStats") {
-      err = facets::ParseStats(value, &out->facets);
-    } else if (key == "facetsByIndex") {
-      err = ParseFacetsByIndex(value, out);
-    } else {
-      std::string_view raw;
-      err = ReadRaw(value, &raw);
-      out->extra.emplace_back(key, raw);
-    }
-    if (err) return err;
+  ResponseReader reader;
+  if (auto err = reader.Start(object, base, policies, federated, store, out)) return err;
+  for (bool more = true; more;) {
+    if (auto err = reader.Next(&more)) return err;
   }
-  return has_hits ? simdjson::SUCCESS : simdjson::NO_SUCH_FIELD;
+  return reader.Finish();
 }
 
 }  // namespace miroir::search_response

@@ -87,9 +87,52 @@ struct Response {
   std::vector<std::pair<std::string_view, std::string_view>> extra;
 };
 
+// Scratch space of the hit parser, reused from hit to hit.
+struct HitScratch;
+
 // Reads one search answer object (a /search body, one `results` element of a
-// /multi-search answer, or a federated answer). `policies` has one entry, or
-// (federated) one per query, chosen by each hit's `_federation`.
+// /multi-search answer, or a federated answer) lazily: the members before
+// "hits" at Start(), then one hit per Next(), then — at Finish(), skipping
+// the hits never asked for — the members after "hits". A merge only needs
+// `offset + limit` hits in all, so most hits are skipped through simdjson's
+// structural index instead of being read member by member.
+//
+// `policies` has one entry, or (federated) one per query, chosen by each
+// hit's `_federation`. The value read must outlive the reader, and nothing
+// else may be read from its document meanwhile (simdjson's On-Demand rule).
+class ResponseReader {
+ public:
+  ResponseReader();
+  ~ResponseReader();
+  ResponseReader(const ResponseReader&) = delete;
+  ResponseReader& operator=(const ResponseReader&) = delete;
+
+  simdjson::error_code Start(simdjson::ondemand::value object, const char* base,
+                             std::span<const HitPolicy> policies, bool federated, Store* store,
+                             Response* out);
+  // Appends the next hit to out->hits; *more is false after the last one.
+  simdjson::error_code Next(bool* more);
+  // Skips the unread hits and reads the rest of the answer. Call once.
+  simdjson::error_code Finish();
+
+ private:
+  simdjson::error_code ReadMembersUntilHits();
+  simdjson::error_code ReadMember(std::string_view key, simdjson::ondemand::value value);
+
+  const char* base_ = nullptr;
+  std::span<const HitPolicy> policies_;
+  bool federated_ = false;
+  Store* store_ = nullptr;
+  Response* out_ = nullptr;
+  simdjson::ondemand::object object_;
+  simdjson::ondemand::object_iterator member_, member_end_;
+  simdjson::ondemand::array_iterator hit_, hit_end_;
+  bool in_hits_ = false;
+  bool has_hits_ = false;
+  HitScratch* scratch_;
+};
+
+// Reads a whole answer (Start, every hit, Finish).
 simdjson::error_code ParseResponse(simdjson::ondemand::value object, const char* base,
                                    std::span<const HitPolicy> policies, bool federated,
                                    Store* store, Response* out);

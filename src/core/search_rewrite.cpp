@@ -245,7 +245,8 @@ simdjson::error_code ReadQuery(od::value object_value, const char* base, const c
   for (auto field_result : obj) {
     od::field field;
     if (auto err = std::move(field_result).get(field)) return err;
-    std::string_view key = json_scan::FieldKey(field);
+    std::string_view key;
+    if (auto err = request::ClientKey(field, &key)) return err;
     Param param = QueryParamOf(key);
     od::value v = field.value();
     const char* value_begin = v.raw_json_token().data();
@@ -332,7 +333,9 @@ simdjson::error_code ReadQuery(od::value object_value, const char* base, const c
         for (auto option_result : options) {
           od::field option;
           if (auto err = std::move(option_result).get(option)) return err;
-          if (json_scan::FieldKey(option) == "weight") {
+          std::string_view option_key;
+          if (auto err = request::ClientKey(option, &option_key)) return err;
+          if (option_key == "weight") {
             od::value w = option.value();
             if (w.get_double().get(extras->weight) != simdjson::SUCCESS) {
               info->passthrough = true;
@@ -499,7 +502,9 @@ simdjson::error_code ReadFederation(od::value v, const char* base, const char* d
   for (auto field_result : obj) {
     od::field field;
     if (auto err = std::move(field_result).get(field)) return err;
-    Param param = FederationParamOf(json_scan::FieldKey(field));
+    std::string_view key;
+    if (auto err = request::ClientKey(field, &key)) return err;
+    Param param = FederationParamOf(key);
     od::value value = field.value();
     table.Add(json_scan::KeyQuote(field.key()), value.raw_json_token().data(), param);
     switch (param) {
@@ -531,7 +536,9 @@ simdjson::error_code ReadFederation(od::value v, const char* base, const char* d
         for (auto option_result : merge) {
           od::field option;
           if (auto err = std::move(option_result).get(option)) return err;
-          if (json_scan::FieldKey(option) == "maxValuesPerFacet") {
+          std::string_view option_key;
+          if (auto err = request::ClientKey(option, &option_key)) return err;
+          if (option_key == "maxValuesPerFacet") {
             Got got = Got::kValue;
             uint64_t n = 0;
             if (auto err = ReadUint(option.value(), &got, &n)) return err;
@@ -587,7 +594,8 @@ Result<MultiSearchInfo> AnalyzeMultiSearchRequest(std::string_view client_body,
   for (auto field_result : obj) {
     od::field field;
     if (auto err = std::move(field_result).get(field)) return request::MalformedBody(err);
-    std::string_view key = json_scan::FieldKey(field);
+    std::string_view key;
+    if (auto err = request::ClientKey(field, &key)) return request::MalformedBody(err);
     Param param = key == "queries" ? kQueries : key == "federation" ? kFederation : kOther;
     od::value v = field.value();
     table.Add(json_scan::KeyQuote(field.key()), v.raw_json_token().data(), param);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include <nlohmann/json.hpp>
 
 namespace miroir {
@@ -80,6 +82,23 @@ TEST(DocumentsMerge, MalformedPagesAreNodeErrors) {
     auto merged = MergeDocumentsResponses(info, nodes);
     ASSERT_FALSE(merged.has_value()) << body;
     EXPECT_EQ(merged.error().code, ErrorCode::kMiroirNodeError);
+  }
+}
+
+TEST(DocumentsMerge, TruncatedOrMutatedPagesNeverCrash) {
+  DocumentsRequestInfo info = DocumentsInfoFromQuery(1, 5, "t", "r:asc,s:desc");
+  std::string body =
+      Page(R"({"t":"x","r":[1,"b"],"s":{"k":2},"_miroir_shard":3},{"_miroir_shard":1,"t":"y"})", 2);
+  std::mt19937 rng(9);
+  for (size_t n = 0; n < body.size(); ++n) {
+    std::vector<NodeResult> nodes = {{body.substr(0, n), 0}, {body, 1}};
+    EXPECT_FALSE(MergeDocumentsResponses(info, nodes).has_value()) << n;
+  }
+  for (int i = 0; i < 2000; ++i) {
+    std::string mutated = body;
+    mutated[rng() % mutated.size()] = static_cast<char>(rng() % 128);
+    std::vector<NodeResult> nodes = {{mutated, 0}, {body, 1}};
+    (void)MergeDocumentsResponses(info, nodes);
   }
 }
 

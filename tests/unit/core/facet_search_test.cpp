@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include <nlohmann/json.hpp>
 
 namespace miroir {
@@ -76,6 +78,22 @@ TEST(FacetSearch, BadRequestsAreRejectedOrPassedThrough) {
   auto filter_number = AnalyzeFacetSearchRequest(R"({"facetName":"g","filter":3})");
   ASSERT_TRUE(filter_number.has_value());
   EXPECT_TRUE(filter_number->passthrough);
+}
+
+TEST(FacetSearch, TruncatedOrMutatedAnswersNeverCrash) {
+  FacetSearchInfo info = Analyze(R"({"facetName":"g"})");
+  std::string body = Answer(R"({"value":"a\u00e9","count":2},{"value":"b","count":1})");
+  std::mt19937 rng(5);
+  for (size_t n = 0; n < body.size(); ++n) {
+    std::vector<NodeResult> nodes = {{body.substr(0, n), 0}, {body, 1}};
+    EXPECT_FALSE(MergeFacetSearchResponses(info, nodes).has_value()) << n;
+  }
+  for (int i = 0; i < 2000; ++i) {
+    std::string mutated = body;
+    mutated[rng() % mutated.size()] = static_cast<char>(rng() % 128);
+    std::vector<NodeResult> nodes = {{mutated, 0}, {body, 1}};
+    (void)MergeFacetSearchResponses(info, nodes);
+  }
 }
 
 }  // namespace

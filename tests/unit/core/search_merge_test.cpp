@@ -498,6 +498,19 @@ TEST(SearchMerge, EveryTruncationOfAValidBodyIsAnErrorNeverACrash) {
   }
 }
 
+TEST(SearchMerge, TruncationsInsideHitsTheMergeSkipsAreStillErrors) {
+  // Only the first hit is needed; the others are skipped, not read, yet a
+  // body cut anywhere must still be refused.
+  SearchRequestInfo info = Analyze(R"({"limit":1})");
+  std::string body =
+      R"({"hits":[{"id":1,"_rankingScore":0.9},{"id":2,"t":{"a":[1,{"b":"}"}]},"_rankingScore":0.5},)"
+      R"({"id":3,"_rankingScore":0.1}],"query":"","processingTimeMs":1,"estimatedTotalHits":3})";
+  for (size_t n = 0; n < body.size(); ++n) {
+    std::vector<NodeResult> nodes = {{body.substr(0, n), 0}};
+    EXPECT_FALSE(MergeSearchResponses(info, nodes).has_value()) << body.substr(0, n);
+  }
+}
+
 // --- /multi-search ---------------------------------------------------------------
 
 ojson FederatedHit(int id, const char* index, int position, double weighted, double score) {
@@ -618,6 +631,42 @@ TEST(MultiSearchMerge, AnswerWithTheWrongNumberOfResultsIsANodeError) {
   auto merged = MergeMultiSearchResponses(*info, nodes);
   ASSERT_FALSE(merged.has_value());
   EXPECT_EQ(merged.error().code, ErrorCode::kMiroirNodeError);
+}
+
+TEST(MultiSearchMerge, TruncatedOrMutatedAnswersNeverCrash) {
+  auto federated = AnalyzeMultiSearchRequest(
+      R"({"federation":{"distinct":"c","mergeFacets":{}},"queries":[{"indexUid":"m","sort":["a:asc"]}]})",
+      nullptr);
+  auto plain = AnalyzeMultiSearchRequest(R"({"queries":[{"indexUid":"m","distinct":"c"}]})", nullptr);
+  ASSERT_TRUE(federated.has_value() && plain.has_value());
+  ojson fed_hit = FederatedHit(1, "m", 0, 0.5, 0.5);
+  fed_hit["c"] = ojson::array({"x", 2});
+  fed_hit["_rankingScoreDetails"] = {{"a:asc", {{"order", 0}, {"value", "v"}}}};
+  ojson fed = FederatedAnswer({fed_hit}, 1);
+  fed["facetDistribution"] = {{"g", {{"k", 1}}}};
+  fed["facetsByIndex"] = {{"m", {{"distribution", ojson::object()}, {"stats", ojson::object()}}}};
+  ojson result = NodeAnswer(ojson::array({ScoredHit(1, 0.5)}), 1);
+  result["indexUid"] = "m";
+  ojson multi;
+  multi["results"] = ojson::array({result});
+  std::mt19937 rng(3);
+  for (const auto& [info, body] : {std::pair{&*federated, fed.dump()},
+                                   std::pair{&*plain, multi.dump()}}) {
+    {
+      std::vector<NodeResult> nodes = {{body, 0}};
+      ASSERT_TRUE(MergeMultiSearchResponses(*info, nodes).has_value()) << body;
+    }
+    for (size_t n = 0; n < body.size(); ++n) {
+      std::vector<NodeResult> nodes = {{body.substr(0, n), 0}};
+      EXPECT_FALSE(MergeMultiSearchResponses(*info, nodes).has_value()) << n;
+    }
+    for (int i = 0; i < 2000; ++i) {
+      std::string mutated = body;
+      mutated[rng() % mutated.size()] = static_cast<char>(rng() % 128);
+      std::vector<NodeResult> nodes = {{mutated, 0}, {body, 1}};
+      (void)MergeMultiSearchResponses(*info, nodes);
+    }
+  }
 }
 
 }  // namespace

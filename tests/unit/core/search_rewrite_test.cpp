@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include <nlohmann/json.hpp>
 
 namespace miroir {
@@ -176,7 +178,8 @@ TEST(SearchRewrite, UnrestrictedOrCoveringAttributesAreLeftAlone) {
 }
 
 TEST(SearchRewrite, InvalidJsonIsABadRequest) {
-  for (std::string_view body : {"{", "{\"q\":}", "{\"q\":\"a\"} x", "nul", "{\"a\":tru}"}) {
+  for (std::string_view body : {"{", "{\"q\":}", "{\"q\":\"a\"} x", "nul", "{\"a\":tru}",
+                                "12 x", "[1,2] 3", "{\"a\":1e999}", "{\"a\":\"\\x\"}"}) {
     auto info = AnalyzeSearchRequest(body);
     ASSERT_FALSE(info.has_value()) << body;
     EXPECT_EQ(info.error().code, ErrorCode::kBadRequest) << body;
@@ -267,6 +270,44 @@ TEST(MultiSearchRewrite, NullFederationIsNotFederatedAndBadShapesPassThrough) {
     ASSERT_TRUE(info.has_value()) << body;
     EXPECT_TRUE(info->passthrough) << body;
   }
+}
+
+TEST(SearchRewrite, MutatedBodiesAreRejectedPassedThroughOrRewrittenIntoValidJson) {
+  // Whatever the client sends, a body sent to a node is valid JSON.
+  const std::string seed =
+      R"({"q":"a \"b\" \u00e9","offset":2,"limit":3,"filter":["x = 1",["y = 2"]],)"
+      R"("sort":["p:asc"],"distinct":"d","attributesToRetrieve":["t"],"facets":["f"],)"
+      R"("showRankingScore":true,"page":null,"vector":[1.5,-2e3]})";
+  std::vector<uint32_t> shards = {1, 2};
+  std::mt19937 rng(42);
+  int rewritten = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string body = seed;
+    int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits; ++e) {
+      size_t at = rng() % body.size();
+      switch (rng() % 3) {
+        case 0: body[at] = "{}[],:\"\\ 0a-e."[rng() % 14]; break;
+        case 1: body.erase(at, 1 + rng() % 4); break;
+        default: body.insert(at, 1, "{}[],:\"0n"[rng() % 9]); break;
+      }
+      if (body.empty()) body = "{";
+    }
+    auto info = AnalyzeSearchRequest(body);
+    if (!info.has_value() || info->passthrough) continue;
+    ++rewritten;
+    std::string node = BuildNodeSearchBody(*info, body, &shards);
+    EXPECT_TRUE(json::accept(node)) << body << "\n-> " << node;
+    std::string_view multi_body = body;
+    std::string multi = "{\"queries\":[" + std::string(multi_body) + "]}";
+    auto multi_info = AnalyzeMultiSearchRequest(multi, nullptr);
+    if (multi_info.has_value() && !multi_info->passthrough) {
+      std::vector<const std::vector<uint32_t>*> per_query(multi_info->queries.size(), &shards);
+      std::string multi_node = BuildNodeMultiSearchBody(*multi_info, multi, per_query);
+      EXPECT_TRUE(json::accept(multi_node)) << multi << "\n-> " << multi_node;
+    }
+  }
+  EXPECT_GT(rewritten, 100);  // the property was exercised
 }
 
 TEST(ShardFilter, ExpressionsForQueryParameterRoutes) {
