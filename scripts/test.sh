@@ -14,7 +14,8 @@ run_suite() {
   echo "== unit tests ($dir)"
   ctest --test-dir "$dir" --output-on-failure -j2
   echo "== end-to-end tests ($dir)"
-  MIROIR_BUILD_DIR="$PWD/$dir" python3 -m pytest -q -p no:cacheprovider tests/e2e
+  MIROIR_BIN="$PWD/$dir/src/miroir" MIROIR_TESTNODE_BIN="$PWD/$dir/tools/testnode/miroir-testnode" \
+    python3 -m pytest -q -p no:cacheprovider tests/e2e
 }
 
 echo "== build (release)"

@@ -1,0 +1,56 @@
+// Miroir's client-facing HTTP API: Meilisearch's routes, answered by
+// routing, fanning out and merging over the cluster, plus /_miroir/* admin
+// routes. One Api per process; Handle() runs on the server's I/O threads.
+//
+// Thread-safety: Handle() may run concurrently on every I/O thread.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "miroir/api/auth.hpp"
+#include "miroir/api/index_catalog.hpp"
+#include "miroir/http/message.hpp"
+#include "miroir/meili/cluster.hpp"
+#include "miroir/store/store_runner.hpp"
+
+namespace miroir::api {
+
+class Metrics;
+
+struct ApiOptions {
+  uint32_t default_shards = 64;
+  // unavailable_shard_policy: true = partial results with X-Miroir-Degraded,
+  // false = 503 miroir_shard_unavailable.
+  bool partial_results = true;
+  std::chrono::milliseconds search_timeout{10'000};
+  std::chrono::milliseconds write_timeout{30'000};
+  bool anti_entropy = false;
+};
+
+// What handlers use. Owned by the application; outlives the Api.
+struct Services {
+  meili::Cluster& cluster;
+  store::StoreRunner& store;
+  IndexCatalog& catalog;
+  Authenticator& auth;
+  ApiOptions options;
+  Metrics* metrics = nullptr;  // optional
+};
+
+class Api {
+ public:
+  explicit Api(Services services);
+  ~Api();
+
+  boost::asio::awaitable<http::Response> Handle(http::Request request);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace miroir::api

@@ -1,0 +1,343 @@
+// /indexes/{uid}/documents: writes are split by shard and sent to the owners
+// of each shard in every group; deletes by id route the same way; delete by
+// filter and delete-all go to every node; reads of one document go to one
+// owner, and listings fan out to a covering set (see search.cpp for merging).
+#include <map>
+#include <set>
+
+#include "document_reads.hpp"
+#include "index_ops.hpp"
+#include "miroir/core/document_batch.hpp"
+#include "miroir/core/filter.hpp"
+#include "miroir/core/hash.hpp"
+#include "miroir/core/index_uid.hpp"
+#include "miroir/core/router.hpp"
+#include "miroir/meili/index_requests.hpp"
+#include "miroir/meili/request_body.hpp"
+#include "resources.hpp"
+
+namespace miroir::api {
+namespace {
+
+std::string DocumentsPath(const std::string& uid) {
+  return "/indexes/" + EncodeSegment(uid) + "/documents";
+}
+
+// True when some group has a quorum of healthy owners for every shard, so a
+// write can succeed at all. Checked before sending anything: a write that
+// cannot meet quorum must not touch any node.
+bool QuorumPossible(const Services& services, const Topology& topology,
+                    const Placement& placement, const std::vector<uint32_t>& shards) {
+  auto outcome = EvaluateQuorum(topology, placement, shards,
+                                [&](NodeIndex n) { return services.cluster.IsHealthy(n); });
+  return outcome.ok;
+}
+
+Error NoQuorum(const std::string& uid, size_t shards) {
+  return Error(ErrorCode::kMiroirNoQuorum,
+               "Not enough healthy replicas to write " + std::to_string(shards) +
+                   " shard(s) of index `" + uid + "`; nothing was written.");
+}
+
+// Sends each healthy owner of `shards` its part, built by `build(node_shards)`.
+template <class Build>
+awaitable<std::vector<NodeReply>> SendShardParts(Services& services, const Topology& topology,
+                                                 const Placement& placement,
+                                                 const std::vector<uint32_t>& shards,
+                                                 Build&& build) {
+  std::map<NodeIndex, std::vector<uint32_t>> per_node;
+  for (uint32_t s : shards) {
+    for (NodeIndex n : WriteTargets(topology, placement, s)) {
+      // An unhealthy owner is not sent anything: it counts as a miss.
+      if (services.cluster.IsHealthy(n)) per_node[n].push_back(s);
+    }
+  }
+  std::vector<std::pair<NodeIndex, http::UpstreamRequest>> requests;
+  for (auto& [node, node_shards] : per_node) requests.emplace_back(node, build(node_shards));
+  co_return co_await SendToNodes(services, topology, std::move(requests));
+}
+
+// Quorum over the replies; on failure, a node's own 4xx error wins over
+// Miroir's 503 (every replica would have said the same).
+std::optional<http::Response> QuorumFailure(const Topology& topology, const Placement& placement,
+                                            const std::vector<uint32_t>& shards,
+                                            const std::vector<NodeReply>& replies,
+                                            const std::string& uid, bool& degraded) {
+  std::vector<bool> accepted(topology.nodes().size(), false);
+  for (const auto& r : replies) accepted[r.node] = r.accepted();
+  auto outcome =
+      EvaluateQuorum(topology, placement, shards, [&](NodeIndex n) { return accepted[n]; });
+  degraded = outcome.degraded;
+  if (outcome.ok) return std::nullopt;
+  for (const auto& r : replies) {
+    if (IsNodeClientError(r.result)) return RelayNodeResponse(r.result);
+  }
+  return ErrorResponse(NoQuorum(uid, outcome.failed_shards.size()));
+}
+
+awaitable<http::Response> AddDocuments(RequestContext& ctx) {
+  const std::string& uid = ctx.params[0];
+  if (!IsValidIndexUid(uid)) co_return ErrorResponse(meili::InvalidIndexUidError(uid));
+  const bool replace = ctx.request.method == http::Method::kPost;
+  char delimiter = ',';
+  const std::string* delimiter_param = ctx.query.Get("csvDelimiter");
+  if (delimiter_param) {
+    if (delimiter_param->size() != 1 || static_cast<unsigned char>((*delimiter_param)[0]) > 127) {
+      co_return ErrorResponse(Error(
+          ErrorCode::kInvalidDocumentCsvDelimiter,
+          "Invalid value in parameter `csvDelimiter`: expected a string of one character, but "
+          "found the following string of " +
+              std::to_string(delimiter_param->size()) + " characters: `" + *delimiter_param +
+              "`"));
+    }
+    delimiter = (*delimiter_param)[0];
+  }
+  std::optional<std::string_view> content_type;
+  if (ctx.request.headers.Has("content-type")) content_type = ctx.request.headers.Get("content-type");
+  auto format = PayloadFormatFromContentType(content_type, delimiter_param != nullptr);
+  if (!format) co_return ErrorResponse(format.error());
+
+  auto topology = ctx.services.cluster.topology();
+  auto existing = ctx.services.catalog.Get(uid);
+  const uint32_t shard_count =
+      existing ? existing->shard_count : ctx.services.options.default_shards;
+  std::optional<std::string> primary_key;
+  if (const std::string* pk = ctx.query.Get("primaryKey")) primary_key = *pk;
+  OJson details{{"receivedDocuments", 0}, {"indexedDocuments", nullptr}};
+
+  if (existing && existing->primary_key && primary_key && *primary_key != *existing->primary_key) {
+    co_return co_await RecordFailedTask(
+        ctx.services, uid, "documentAdditionOrUpdate", details,
+        Error(ErrorCode::kIndexPrimaryKeyAlreadyExists,
+              "Index `" + uid + "`: Index already has a primary key: `" +
+                  *existing->primary_key + "`."));
+  }
+  if (!primary_key && existing) primary_key = existing->primary_key;
+
+  StampOptions stamp;
+  stamp.anti_entropy = ctx.services.options.anti_entropy;
+  stamp.updated_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  auto sharded = ShardDocuments(ctx.request.body, *format, delimiter, primary_key, shard_count,
+                                stamp);
+  if (!sharded) co_return ErrorResponse(sharded.error());
+  details["receivedDocuments"] = sharded->document_count();
+  if (sharded->task_error()) {
+    co_return co_await RecordFailedTask(ctx.services, uid, "documentAdditionOrUpdate", details,
+                                        *sharded->task_error());
+  }
+
+  auto placement = topology->PlacementFor(shard_count);
+  const std::vector<uint32_t> shards = sharded->shards();
+  if (!QuorumPossible(ctx.services, *topology, *placement, shards)) {
+    co_return ErrorResponse(NoQuorum(uid, shards.size()));
+  }
+  auto ensured = co_await EnsureIndex(ctx.services, *topology, uid);
+  if (!ensured) co_return ErrorResponse(ensured.error());
+  if (!ensured->record.primary_key && !sharded->primary_key().empty()) {
+    store::IndexRecord record = ensured->record;
+    record.primary_key = sharded->primary_key();
+    if (auto saved = co_await SaveIndex(ctx.services, record); !saved) {
+      co_return ErrorResponse(saved.error());
+    }
+  }
+
+  std::string target = DocumentsPath(uid) + "?primaryKey=" + EncodeSegment(sharded->primary_key());
+  if (*format == PayloadFormat::kCsv && delimiter != ',') {
+    target += "&csvDelimiter=" + EncodeSegment(std::string(1, delimiter));
+  }
+  const std::string content(PayloadContentType(*format));
+  auto replies = co_await SendShardParts(
+      ctx.services, *topology, *placement, shards, [&](const std::vector<uint32_t>& node_shards) {
+        return MakeRequest(replace ? http::Method::kPost : http::Method::kPut, target,
+                           sharded->BuildBody(node_shards), ctx.services.options.write_timeout,
+                           content);
+      });
+  bool degraded = ensured->degraded;
+  bool write_degraded = false;
+  if (auto failure = QuorumFailure(*topology, *placement, shards, replies, uid, write_degraded)) {
+    co_return *failure;
+  }
+  auto tasks = NodeTasks(*topology, ensured->replies);
+  for (auto& t : NodeTasks(*topology, replies)) tasks.push_back(t);
+  co_return co_await AcceptTask(ctx.services, uid, "documentAdditionOrUpdate", details, tasks,
+                                degraded || write_degraded);
+}
+
+awaitable<http::Response> DeleteBatch(RequestContext& ctx, const json& ids, size_t provided) {
+  const std::string& uid = ctx.params[0];
+  if (!IsValidIndexUid(uid)) co_return ErrorResponse(meili::InvalidIndexUidError(uid));
+  OJson details{{"providedIds", provided}, {"deletedDocuments", nullptr},
+                {"originalFilter", nullptr}};
+  auto record = ctx.services.catalog.Get(uid);
+  if (!record) {
+    co_return co_await RecordFailedTask(ctx.services, uid, "documentDeletion", details,
+                                        meili::IndexNotFoundError(uid));
+  }
+  auto by_shard = ShardIds(ids, record->shard_count);
+  if (!by_shard) co_return ErrorResponse(by_shard.error());
+  auto topology = ctx.services.cluster.topology();
+  auto placement = topology->PlacementFor(record->shard_count);
+  std::vector<uint32_t> shards;
+  for (const auto& [s, list] : *by_shard) shards.push_back(s);
+  if (!QuorumPossible(ctx.services, *topology, *placement, shards)) {
+    co_return ErrorResponse(NoQuorum(uid, shards.size()));
+  }
+  auto replies = co_await SendShardParts(
+      ctx.services, *topology, *placement, shards, [&](const std::vector<uint32_t>& node_shards) {
+        json body = json::array();
+        for (uint32_t s : node_shards) {
+          for (const auto& id : by_shard->at(s)) body.push_back(id);
+        }
+        return MakeRequest(http::Method::kPost, DocumentsPath(uid) + "/delete-batch",
+                           body.dump(), ctx.services.options.write_timeout);
+      });
+  bool degraded = false;
+  if (auto failure = QuorumFailure(*topology, *placement, shards, replies, uid, degraded)) {
+    co_return *failure;
+  }
+  co_return co_await AcceptTask(ctx.services, uid, "documentDeletion", details,
+                                NodeTasks(*topology, replies), degraded);
+}
+
+awaitable<http::Response> DeleteDocumentsBatch(RequestContext& ctx) {
+  auto body = meili::ParseJsonBody(ctx.request);
+  if (!body) co_return ErrorResponse(body.error());
+  if (!body->is_array()) {
+    co_return ErrorResponse(Error(ErrorCode::kBadRequest,
+                                  "Json deserialize error: invalid type: " +
+                                      std::string(body->type_name()) + ", expected a sequence"));
+  }
+  co_return co_await DeleteBatch(ctx, *body, body->size());
+}
+
+awaitable<http::Response> DeleteOneDocument(RequestContext& ctx) {
+  json ids = json::array();
+  ids.push_back(ctx.params[1]);
+  co_return co_await DeleteBatch(ctx, ids, 1);
+}
+
+// Delete-all and delete-by-filter: every node, since any may hold matches.
+awaitable<http::Response> BroadcastDeletion(RequestContext& ctx, http::UpstreamRequest request,
+                                            OJson details) {
+  const std::string& uid = ctx.params[0];
+  if (!ctx.services.catalog.Get(uid)) {
+    co_return co_await RecordFailedTask(ctx.services, uid, "documentDeletion", details,
+                                        meili::IndexNotFoundError(uid));
+  }
+  auto topology = ctx.services.cluster.topology();
+  auto replies = co_await Broadcast(ctx.services, *topology, request);
+  bool degraded = false;
+  if (!BroadcastReachedQuorum(*topology, replies, degraded)) {
+    for (const auto& r : replies) {
+      if (IsNodeClientError(r.result)) co_return RelayNodeResponse(r.result);
+    }
+    co_return ErrorResponse(Error(ErrorCode::kMiroirNoQuorum,
+                                  "Not enough healthy nodes to delete from index `" + uid + "`."));
+  }
+  co_return co_await AcceptTask(ctx.services, uid, "documentDeletion", details,
+                                NodeTasks(*topology, replies), degraded);
+}
+
+awaitable<http::Response> DeleteAllDocuments(RequestContext& ctx) {
+  const std::string& uid = ctx.params[0];
+  if (!IsValidIndexUid(uid)) co_return ErrorResponse(meili::InvalidIndexUidError(uid));
+  OJson details;
+  details["deletedDocuments"] = nullptr;
+  co_return co_await BroadcastDeletion(
+      ctx, MakeRequest(http::Method::kDelete, DocumentsPath(uid), "",
+                       ctx.services.options.write_timeout),
+      std::move(details));
+}
+
+awaitable<http::Response> DeleteByFilter(RequestContext& ctx) {
+  const std::string& uid = ctx.params[0];
+  if (!IsValidIndexUid(uid)) co_return ErrorResponse(meili::InvalidIndexUidError(uid));
+  auto body = meili::ParseJsonBody(ctx.request);
+  if (!body) co_return ErrorResponse(body.error());
+  if (!body->is_object() || !body->contains("filter")) {
+    co_return ErrorResponse(Error(ErrorCode::kMissingDocumentFilter, "Missing field `filter`"));
+  }
+  const json& filter = (*body)["filter"];
+  auto parsed = filter::ParseJson(filter, ErrorCode::kInvalidDocumentFilter);
+  if (!parsed) co_return ErrorResponse(parsed.error());
+  if (!*parsed) {
+    co_return ErrorResponse(
+        Error(ErrorCode::kInvalidDocumentFilter, "Sending an empty filter is forbidden."));
+  }
+  OJson details{{"providedIds", 0}, {"deletedDocuments", nullptr},
+                {"originalFilter", filter.dump()}};
+  co_return co_await BroadcastDeletion(
+      ctx, MakeRequest(http::Method::kPost, DocumentsPath(uid) + "/delete", body->dump(),
+                       ctx.services.options.write_timeout),
+      details);
+}
+
+awaitable<http::Response> GetDocument(RequestContext& ctx) {
+  const std::string& uid = ctx.params[0];
+  const std::string& id = ctx.params[1];
+  if (!IsValidIndexUid(uid)) co_return ErrorResponse(meili::InvalidIndexUidError(uid));
+  auto record = ctx.services.catalog.Get(uid);
+  if (!record) co_return ErrorResponse(meili::IndexNotFoundError(uid));
+  auto topology = ctx.services.cluster.topology();
+  auto placement = topology->PlacementFor(record->shard_count);
+  const uint32_t shard = ShardOf(id, record->shard_count);
+  std::string target = DocumentsPath(uid) + "/" + EncodeSegment(id);
+  if (!ctx.request.query().empty()) target += "?" + std::string(ctx.request.query());
+  // Try the owners, healthy first, rotating so reads spread over replicas.
+  std::vector<NodeIndex> owners = WriteTargets(*topology, *placement, shard);
+  std::stable_partition(owners.begin(), owners.end(),
+                        [&](NodeIndex n) { return ctx.services.cluster.IsHealthy(n); });
+  if (!owners.empty()) {
+    auto healthy = std::count_if(owners.begin(), owners.end(),
+                                 [&](NodeIndex n) { return ctx.services.cluster.IsHealthy(n); });
+    if (healthy > 1) {
+      std::rotate(owners.begin(),
+                  owners.begin() + static_cast<long>(ctx.services.cluster.NextRotation() %
+                                                     static_cast<uint64_t>(healthy)),
+                  owners.begin() + healthy);
+    }
+  }
+  std::optional<http::UpstreamResult> last;
+  for (NodeIndex n : owners) {
+    auto result = co_await ctx.services.cluster.Send(
+        topology->node(n).address,
+        MakeRequest(http::Method::kGet, target, "", ctx.services.options.search_timeout));
+    if (result.ok() && result.response.status == 200) {
+      auto doc = OJson::parse(result.response.body, nullptr, false);
+      if (doc.is_object()) {
+        StripReserved(doc);
+        co_return JsonResponse(200, doc);
+      }
+    }
+    if (IsNodeClientError(result)) co_return RelayNodeResponse(result);
+    last = std::move(result);
+  }
+  if (last) co_return ErrorResponse(NodeError(topology->node(owners.back()).id, *last));
+  co_return ErrorResponse(Error(ErrorCode::kMiroirShardUnavailable,
+                                "No replica of shard " + std::to_string(shard) + " is reachable."));
+}
+
+}  // namespace
+
+void RegisterDocumentRoutes(RouteTable& routes) {
+  const auto kIndex = "/indexes/{index}/documents";
+  routes.Add(http::Method::kGet, kIndex, Access::kAction, "documents.get", ListDocuments);
+  routes.Add(http::Method::kPost, kIndex, Access::kAction, "documents.add", AddDocuments);
+  routes.Add(http::Method::kPut, kIndex, Access::kAction, "documents.add", AddDocuments);
+  routes.Add(http::Method::kDelete, kIndex, Access::kAction, "documents.delete",
+             DeleteAllDocuments);
+  routes.Add(http::Method::kPost, "/indexes/{index}/documents/fetch", Access::kAction,
+             "documents.get", FetchDocuments);
+  routes.Add(http::Method::kPost, "/indexes/{index}/documents/delete-batch", Access::kAction,
+             "documents.delete", DeleteDocumentsBatch);
+  routes.Add(http::Method::kPost, "/indexes/{index}/documents/delete", Access::kAction,
+             "documents.delete", DeleteByFilter);
+  routes.Add(http::Method::kGet, "/indexes/{index}/documents/{id}", Access::kAction,
+             "documents.get", GetDocument);
+  routes.Add(http::Method::kDelete, "/indexes/{index}/documents/{id}", Access::kAction,
+             "documents.delete", DeleteOneDocument);
+}
+
+}  // namespace miroir::api

@@ -1,0 +1,209 @@
+#include "read_plan.hpp"
+
+#include <map>
+#include <set>
+
+#include "miroir/meili/index_requests.hpp"
+
+namespace miroir::api {
+
+Result<IndexRead> PlanIndexRead(Services& services, const std::string& uid) {
+  auto record = services.catalog.Get(uid);
+  if (!record) return meili::IndexNotFoundError(uid);
+  IndexRead read;
+  read.record = std::move(*record);
+  read.topology = services.cluster.topology();
+  read.placement = read.topology->PlacementFor(read.record.shard_count);
+  read.plan = PlanRead(*read.topology, *read.placement, services.cluster,
+                       services.cluster.NextRotation());
+  return read;
+}
+
+namespace {
+
+// Node health for one request: the cluster's view minus the nodes that just
+// failed us.
+class RequestHealth : public NodeHealth {
+ public:
+  RequestHealth(const NodeHealth& base, const std::set<NodeIndex>& failed)
+      : base_(base), failed_(failed) {}
+  bool IsHealthy(NodeIndex n) const override { return !failed_.count(n) && base_.IsHealthy(n); }
+
+ private:
+  const NodeHealth& base_;
+  const std::set<NodeIndex>& failed_;
+};
+
+bool NodeFailed(const http::UpstreamResult& r) { return !r.ok() || r.response.status >= 500; }
+
+Error Unavailable(const std::string& uid, size_t shards) {
+  return Error(ErrorCode::kMiroirShardUnavailable,
+               std::to_string(shards) + " shard(s) of index `" + uid +
+                   "` have no reachable replica.");
+}
+
+}  // namespace
+
+awaitable<Result<ReadOutcome>> ExecuteRead(Services& services, const IndexRead& read,
+                                           const NodeRequestBuilder& build) {
+  const Topology& topology = *read.topology;
+  ReadOutcome outcome;
+  std::set<NodeIndex> failed;
+  std::vector<uint32_t> missing = read.plan.missing_shards;
+
+  // Round one: the plan. Later rounds: the shards of nodes that failed, on
+  // other replicas, always with a shard filter.
+  std::vector<std::pair<NodeIndex, std::vector<uint32_t>>> round;
+  std::vector<bool> filtered;
+  for (const auto& t : read.plan.targets) {
+    round.emplace_back(t.node, t.shards);
+    filtered.push_back(t.needs_shard_filter);
+  }
+  uint32_t order = 0;
+  for (int attempt = 0; attempt < 3 && !round.empty(); ++attempt) {
+    std::vector<std::pair<NodeIndex, http::UpstreamRequest>> requests;
+    for (size_t i = 0; i < round.size(); ++i) {
+      requests.emplace_back(round[i].first,
+                            build(filtered[i] ? &round[i].second : nullptr));
+    }
+    auto replies = co_await SendToNodes(services, topology, std::move(requests));
+    std::vector<uint32_t> retry;
+    for (size_t i = 0; i < replies.size(); ++i) {
+      const auto& r = replies[i].result;
+      if (NodeFailed(r)) {
+        failed.insert(round[i].first);
+        // Passive health: stop routing to it until the checker sees it back.
+        if (!r.ok()) services.cluster.SetHealthy(topology.node(round[i].first).id, false);
+        retry.insert(retry.end(), round[i].second.begin(), round[i].second.end());
+        continue;
+      }
+      if (r.response.status >= 400) {
+        outcome.client_error = RelayNodeResponse(r);
+        co_return outcome;
+      }
+      NodeResult result;
+      result.body.reserve(r.response.body.size() + kNodeBodyPadding);
+      result.body = r.response.body;
+      result.node_order = order++;
+      outcome.results.push_back(std::move(result));
+    }
+    round.clear();
+    filtered.clear();
+    if (retry.empty()) break;
+    // Place the failed shards on other healthy replicas, any group.
+    RequestHealth health(services.cluster, failed);
+    std::map<NodeIndex, std::vector<uint32_t>> moved;
+    for (uint32_t s : retry) {
+      std::optional<NodeIndex> chosen;
+      for (size_t g = 0; g < topology.group_count() && !chosen; ++g) {
+        for (NodeIndex n : read.placement->Owners(g, s)) {
+          if (health.IsHealthy(n)) {
+            chosen = n;
+            break;
+          }
+        }
+      }
+      if (chosen) {
+        moved[*chosen].push_back(s);
+      } else {
+        missing.push_back(s);
+      }
+    }
+    for (auto& [node, shards] : moved) {
+      round.emplace_back(node, std::move(shards));
+      filtered.push_back(true);
+    }
+  }
+  if (!missing.empty()) {
+    if (!services.options.partial_results) {
+      co_return Unavailable(read.record.uid, missing.size());
+    }
+    outcome.degraded = true;
+  }
+  if (outcome.results.empty() && !missing.empty()) {
+    co_return Unavailable(read.record.uid, missing.size());
+  }
+  co_return outcome;
+}
+
+awaitable<http::Response> ForwardToOneNode(Services& services, http::UpstreamRequest request) {
+  auto topology = services.cluster.topology();
+  const size_t count = topology->nodes().size();
+  const uint64_t start = services.cluster.NextRotation();
+  std::optional<http::UpstreamResult> last;
+  NodeIndex last_node = 0;
+  for (size_t i = 0; i < count; ++i) {
+    NodeIndex n = static_cast<NodeIndex>((start + i) % count);
+    if (!services.cluster.IsHealthy(n)) continue;
+    auto result = co_await services.cluster.Send(topology->node(n).address, request);
+    if (!NodeFailed(result)) co_return RelayNodeResponse(result);
+    last = std::move(result);
+    last_node = n;
+  }
+  if (last) co_return ErrorResponse(NodeError(topology->node(last_node).id, *last));
+  co_return ErrorResponse(Error(ErrorCode::kMiroirShardUnavailable, "No node is reachable."));
+}
+
+IndexSearchSettings SearchSettingsFromJson(const json& s) {
+  IndexSearchSettings out;
+  auto order_of = [](const json& v) {
+    if (v.is_string() && v.get<std::string>() == "count") return FacetValuesOrder::kCount;
+    if (v.is_string() && v.get<std::string>() == "alpha") return FacetValuesOrder::kLexicographic;
+    return FacetValuesOrder::kAuto;
+  };
+  if (!s.is_object()) return out;
+  if (s.contains("distinctAttribute") && s["distinctAttribute"].is_string()) {
+    out.distinct_attribute = s["distinctAttribute"].get<std::string>();
+  }
+  if (s.contains("pagination") && s["pagination"].is_object() &&
+      s["pagination"].contains("maxTotalHits") &&
+      s["pagination"]["maxTotalHits"].is_number_unsigned()) {
+    out.max_total_hits = s["pagination"]["maxTotalHits"].get<uint64_t>();
+  }
+  if (s.contains("faceting") && s["faceting"].is_object()) {
+    const json& f = s["faceting"];
+    if (f.contains("maxValuesPerFacet") && f["maxValuesPerFacet"].is_number_unsigned()) {
+      out.max_values_per_facet = f["maxValuesPerFacet"].get<uint64_t>();
+    }
+    if (f.contains("sortFacetValuesBy") && f["sortFacetValuesBy"].is_object()) {
+      for (const auto& [facet, order] : f["sortFacetValuesBy"].items()) {
+        if (facet == "*") {
+          out.facet_order = order_of(order);
+        } else {
+          out.facet_order_by_facet.emplace_back(facet, order_of(order));
+        }
+      }
+    }
+  }
+  if (s.contains("rankingRules") && s["rankingRules"].is_array()) {
+    for (const auto& rule : s["rankingRules"]) {
+      if (!rule.is_string()) continue;
+      const std::string r = rule.get<std::string>();
+      if (r.ends_with(":asc") || r.ends_with(":desc")) out.ranking_rules_have_sort = true;
+    }
+  }
+  return out;
+}
+
+awaitable<std::shared_ptr<const IndexSearchSettings>> SearchSettingsFor(Services& services,
+                                                                        const std::string& uid) {
+  if (auto cached = services.catalog.SearchSettings(uid)) co_return cached;
+  auto topology = services.cluster.topology();
+  for (NodeIndex n = 0; n < topology->nodes().size(); ++n) {
+    if (!services.cluster.IsHealthy(n)) continue;
+    auto r = co_await services.cluster.Send(
+        topology->node(n).address,
+        MakeRequest(http::Method::kGet, "/indexes/" + EncodeSegment(uid) + "/settings", "",
+                    services.options.search_timeout));
+    if (!r.ok() || r.response.status != 200) continue;
+    auto body = json::parse(r.response.body, nullptr, false);
+    if (!body.is_object()) continue;
+    auto settings = std::make_shared<const IndexSearchSettings>(SearchSettingsFromJson(body));
+    services.catalog.SetSearchSettings(uid, settings);
+    co_return settings;
+  }
+  // No node answered: defaults (the merge is then right for default settings).
+  co_return std::make_shared<const IndexSearchSettings>();
+}
+
+}  // namespace miroir::api

@@ -1,0 +1,51 @@
+// Reads over a covering set: plan one replica per shard, send each chosen
+// node its query, and when a node fails, mark it unhealthy and ask other
+// replicas for its shards before giving up on them.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "common.hpp"
+#include "miroir/core/node_result.hpp"
+#include "miroir/core/router.hpp"
+#include "miroir/core/search_rewrite.hpp"
+
+namespace miroir::api {
+
+struct IndexRead {
+  store::IndexRecord record;
+  std::shared_ptr<const Topology> topology;
+  std::shared_ptr<const Placement> placement;
+  ReadPlan plan;
+};
+
+// Looks the index up and plans its covering set. index_not_found when Miroir
+// does not know the index.
+Result<IndexRead> PlanIndexRead(Services& services, const std::string& uid);
+
+struct ReadOutcome {
+  std::vector<NodeResult> results;  // successful 2xx bodies, node_order = send order
+  bool degraded = false;            // some shard answered by no replica
+  std::optional<http::Response> client_error;  // a node's 4xx answer, relayed as is
+};
+
+// Builds one request per node: `shards` is null when the node answers for
+// everything it holds, else the shards it must restrict itself to.
+using NodeRequestBuilder = std::function<http::UpstreamRequest(const std::vector<uint32_t>* shards)>;
+
+// Runs the plan. Shards no replica could answer make the read degraded, or
+// fail with 503 miroir_shard_unavailable under unavailable_shard_policy error.
+awaitable<Result<ReadOutcome>> ExecuteRead(Services& services, const IndexRead& read,
+                                           const NodeRequestBuilder& build);
+
+// Sends `request` to one healthy node (reads that need no covering set, and
+// bodies Miroir forwards untouched) and relays the answer.
+awaitable<http::Response> ForwardToOneNode(Services& services, http::UpstreamRequest request);
+
+// The index settings a merge needs, from the catalog's cache or one node.
+awaitable<std::shared_ptr<const IndexSearchSettings>> SearchSettingsFor(Services& services,
+                                                                        const std::string& uid);
+IndexSearchSettings SearchSettingsFromJson(const json& settings);
+
+}  // namespace miroir::api

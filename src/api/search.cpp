@@ -1,0 +1,236 @@
+// Search routes: /indexes/{uid}/search (GET and POST), /facet-search and
+// /multi-search. Each reads over a covering set (read_plan.hpp): every chosen
+// node gets one rewritten query (offset 0, enough hits, ranking scores, a
+// shard filter when it holds shards it was not chosen for) and the answers
+// are merged into one Meilisearch response (core/search_merge.hpp).
+#include <map>
+
+#include "miroir/core/facet_search.hpp"
+#include "miroir/core/index_uid.hpp"
+#include "miroir/core/search_merge.hpp"
+#include "miroir/core/search_rewrite.hpp"
+#include "miroir/meili/index_requests.hpp"
+#include "miroir/meili/query_params.hpp"
+#include "miroir/meili/request_body.hpp"
+#include "read_plan.hpp"
+#include "resources.hpp"
+
+namespace miroir::api {
+namespace {
+
+std::string IndexPath(const std::string& uid, std::string_view rest) {
+  return "/indexes/" + EncodeSegment(uid) + std::string(rest);
+}
+
+// A tenant token's rule filter is ANDed with the query's own filter.
+Result<std::string> ApplyTenantFilter(const Grant& grant, std::string body) {
+  if (!grant.tenant_rule || !grant.tenant_rule->filter) return body;
+  json query = json::parse(body, nullptr, false);
+  if (!query.is_object()) return body;  // the node reports the malformed body
+  json rule = *grant.tenant_rule->filter;
+  if (query.contains("filter") && !query["filter"].is_null()) {
+    query["filter"] = json::array({rule, query["filter"]});
+  } else {
+    query["filter"] = rule;
+  }
+  return query.dump();
+}
+
+http::Response Finish(Result<std::string> merged, bool degraded) {
+  if (!merged) return ErrorResponse(merged.error());
+  http::Response r = http::Response::Json(200, std::move(*merged));
+  if (degraded) r.headers.Add("X-Miroir-Degraded", "true");
+  return r;
+}
+
+awaitable<http::Response> Search(RequestContext& ctx) {
+  const std::string& uid = ctx.params[0];
+  if (!IsValidIndexUid(uid)) co_return ErrorResponse(meili::InvalidIndexUidError(uid));
+  std::string body;
+  if (ctx.request.method == http::Method::kGet) {
+    auto converted = meili::SearchQueryFromParams(ctx.query);
+    if (!converted) co_return ErrorResponse(converted.error());
+    body = converted->dump();
+  } else {
+    if (auto ok = meili::CheckJsonBody(ctx.request); !ok) co_return ErrorResponse(ok.error());
+    body = ctx.request.body;
+  }
+  auto filtered = ApplyTenantFilter(ctx.grant, std::move(body));
+  if (!filtered) co_return ErrorResponse(filtered.error());
+  body = std::move(*filtered);
+
+  auto read = PlanIndexRead(ctx.services, uid);
+  if (!read) co_return ErrorResponse(read.error());
+  auto settings = co_await SearchSettingsFor(ctx.services, uid);
+  auto info = AnalyzeSearchRequest(body, *settings);
+  if (!info) co_return ErrorResponse(info.error());
+  const std::string target = IndexPath(uid, "/search");
+  if (info->passthrough) {
+    co_return co_await ForwardToOneNode(
+        ctx.services,
+        MakeRequest(http::Method::kPost, target, body, ctx.services.options.search_timeout));
+  }
+  auto outcome = co_await ExecuteRead(
+      ctx.services, *read, [&](const std::vector<uint32_t>* shards) {
+        return MakeRequest(http::Method::kPost, target, BuildNodeSearchBody(*info, body, shards),
+                           ctx.services.options.search_timeout);
+      });
+  if (!outcome) co_return ErrorResponse(outcome.error());
+  if (outcome->client_error) co_return *outcome->client_error;
+  co_return Finish(MergeSearchResponses(*info, outcome->results), outcome->degraded);
+}
+
+awaitable<http::Response> FacetSearch(RequestContext& ctx) {
+  const std::string& uid = ctx.params[0];
+  if (!IsValidIndexUid(uid)) co_return ErrorResponse(meili::InvalidIndexUidError(uid));
+  if (auto ok = meili::CheckJsonBody(ctx.request); !ok) co_return ErrorResponse(ok.error());
+  auto filtered = ApplyTenantFilter(ctx.grant, ctx.request.body);
+  if (!filtered) co_return ErrorResponse(filtered.error());
+  const std::string body = std::move(*filtered);
+  auto read = PlanIndexRead(ctx.services, uid);
+  if (!read) co_return ErrorResponse(read.error());
+  auto settings = co_await SearchSettingsFor(ctx.services, uid);
+  auto info = AnalyzeFacetSearchRequest(body, *settings);
+  if (!info) co_return ErrorResponse(info.error());
+  const std::string target = IndexPath(uid, "/facet-search");
+  if (info->passthrough) {
+    co_return co_await ForwardToOneNode(
+        ctx.services,
+        MakeRequest(http::Method::kPost, target, body, ctx.services.options.search_timeout));
+  }
+  auto outcome = co_await ExecuteRead(
+      ctx.services, *read, [&](const std::vector<uint32_t>* shards) {
+        return MakeRequest(http::Method::kPost, target,
+                           BuildNodeFacetSearchBody(*info, body, shards),
+                           ctx.services.options.search_timeout);
+      });
+  if (!outcome) co_return ErrorResponse(outcome.error());
+  if (outcome->client_error) co_return *outcome->client_error;
+  co_return Finish(MergeFacetSearchResponses(*info, outcome->results), outcome->degraded);
+}
+
+awaitable<http::Response> MultiSearch(RequestContext& ctx) {
+  const std::string_view authorization = ctx.request.headers.Get("authorization");
+  // The key first, before the body is read, as Meilisearch checks it.
+  if (auto granted = ctx.services.auth.Authorize(authorization, "search", std::nullopt);
+      !granted) {
+    co_return ErrorResponse(granted.error());
+  }
+  if (auto ok = meili::CheckJsonBody(ctx.request); !ok) co_return ErrorResponse(ok.error());
+  const std::string& body = ctx.request.body;
+
+  // Settings of every index named, loaded before the (synchronous) analysis.
+  std::map<std::string, std::shared_ptr<const IndexSearchSettings>> settings;
+  {
+    json parsed = json::parse(body, nullptr, false);
+    if (parsed.is_object() && parsed.contains("queries") && parsed["queries"].is_array()) {
+      for (const auto& q : parsed["queries"]) {
+        if (q.is_object() && q.contains("indexUid") && q["indexUid"].is_string()) {
+          std::string uid = q["indexUid"].get<std::string>();
+          if (!settings.count(uid) && ctx.services.catalog.Get(uid)) {
+            settings[uid] = co_await SearchSettingsFor(ctx.services, uid);
+          }
+        }
+      }
+    }
+  }
+  auto info = AnalyzeMultiSearchRequest(body, [&](std::string_view uid) -> const IndexSearchSettings* {
+    auto it = settings.find(std::string(uid));
+    return it == settings.end() ? nullptr : it->second.get();
+  });
+  if (!info) co_return ErrorResponse(info.error());
+  if (info->passthrough) {
+    co_return co_await ForwardToOneNode(
+        ctx.services, MakeRequest(http::Method::kPost, "/multi-search", body,
+                                  ctx.services.options.search_timeout));
+  }
+
+  // Per query: its index's key check (errors name the query) and its plan.
+  std::vector<IndexRead> reads;
+  for (size_t i = 0; i < info->queries.size(); ++i) {
+    const std::string& uid = info->queries[i].index_uid;
+    auto granted = ctx.services.auth.Authorize(authorization, "search", uid);
+    if (!granted) {
+      Error e = granted.error();
+      e.message = "Inside `.queries[" + std::to_string(i) + "]`: " + e.message;
+      co_return ErrorResponse(e);
+    }
+    if (granted->tenant_rule && granted->tenant_rule->filter) {
+      co_return ErrorResponse(Error(ErrorCode::kMiroirUnsupported,
+                                    "Tenant-token filters in /multi-search are not supported by "
+                                    "Miroir yet; use /indexes/{uid}/search."));
+    }
+    auto read = PlanIndexRead(ctx.services, uid);
+    if (!read) {
+      Error e = read.error();
+      e.message = "Inside `.queries[" + std::to_string(i) + "]`: " + e.message;
+      co_return ErrorResponse(e);
+    }
+    reads.push_back(std::move(*read));
+  }
+
+  // One /multi-search per node, carrying every query with that node's shards.
+  auto topology = ctx.services.cluster.topology();
+  std::map<NodeIndex, std::vector<std::optional<std::vector<uint32_t>>>> per_node;
+  bool degraded = false;
+  for (size_t i = 0; i < reads.size(); ++i) {
+    if (!reads[i].plan.missing_shards.empty()) {
+      if (!ctx.services.options.partial_results) {
+        co_return ErrorResponse(Error(ErrorCode::kMiroirShardUnavailable,
+                                      "Index `" + reads[i].record.uid +
+                                          "` has shards with no reachable replica."));
+      }
+      degraded = true;
+    }
+    for (const auto& target : reads[i].plan.targets) {
+      auto& slots = per_node[target.node];
+      slots.resize(reads.size(), std::vector<uint32_t>{});
+      if (target.needs_shard_filter) {
+        slots[i] = target.shards;
+      } else {
+        slots[i] = std::nullopt;
+      }
+    }
+  }
+  std::vector<std::pair<NodeIndex, http::UpstreamRequest>> requests;
+  for (auto& [node, slots] : per_node) {
+    std::vector<const std::vector<uint32_t>*> pointers;
+    for (auto& slot : slots) pointers.push_back(slot ? &*slot : nullptr);
+    requests.emplace_back(
+        node, MakeRequest(http::Method::kPost, "/multi-search",
+                          BuildNodeMultiSearchBody(*info, body, pointers),
+                          ctx.services.options.search_timeout));
+  }
+  auto replies = co_await SendToNodes(ctx.services, *topology, std::move(requests));
+  std::vector<NodeResult> results;
+  uint32_t order = 0;
+  for (const auto& r : replies) {
+    if (!r.result.ok() || r.result.response.status >= 500) {
+      if (!r.result.ok()) ctx.services.cluster.SetHealthy(topology->node(r.node).id, false);
+      if (!ctx.services.options.partial_results) {
+        co_return ErrorResponse(NodeError(topology->node(r.node).id, r.result));
+      }
+      degraded = true;
+      continue;
+    }
+    if (r.result.response.status >= 400) co_return RelayNodeResponse(r.result);
+    NodeResult result;
+    result.body.reserve(r.result.response.body.size() + kNodeBodyPadding);
+    result.body = r.result.response.body;
+    result.node_order = order++;
+    results.push_back(std::move(result));
+  }
+  co_return Finish(MergeMultiSearchResponses(*info, results), degraded);
+}
+
+}  // namespace
+
+void RegisterSearchRoutes(RouteTable& routes) {
+  routes.Add(http::Method::kGet, "/indexes/{index}/search", Access::kAction, "search", Search);
+  routes.Add(http::Method::kPost, "/indexes/{index}/search", Access::kAction, "search", Search);
+  routes.Add(http::Method::kPost, "/indexes/{index}/facet-search", Access::kAction, "search",
+             FacetSearch);
+  routes.Add(http::Method::kPost, "/multi-search", Access::kHandler, "search", MultiSearch);
+}
+
+}  // namespace miroir::api

@@ -1,0 +1,136 @@
+#include "miroir/app/application.hpp"
+
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "miroir/api/api.hpp"
+#include "miroir/core/topology_json.hpp"
+#include "miroir/http/server.hpp"
+#include "miroir/meili/cluster.hpp"
+#include "miroir/store/sqlite_store.hpp"
+#include "miroir/store/store_runner.hpp"
+#include "miroir/workers/health_checker.hpp"
+
+namespace miroir::app {
+
+struct Application::Impl {
+  Config config;
+  std::shared_ptr<store::Store> store;
+  std::unique_ptr<store::StoreRunner> runner;
+  std::unique_ptr<meili::Cluster> cluster;
+  std::unique_ptr<api::IndexCatalog> catalog;
+  std::unique_ptr<api::Authenticator> auth;
+  std::unique_ptr<api::Api> api;
+  std::unique_ptr<http::Server> server;
+  std::unique_ptr<workers::HealthChecker> health;
+};
+
+namespace {
+
+// The stored topology wins over the config file once one exists
+// (ARCHITECTURE §5): the file only seeds a new cluster.
+Result<std::shared_ptr<const Topology>> LoadOrSeedTopology(store::Store& store,
+                                                           const Config& config) {
+  MIROIR_ASSIGN_OR_RETURN(auto stored, store.LoadTopology());
+  if (stored) {
+    MIROIR_ASSIGN_OR_RETURN(TopologySpec spec, TopologySpecFromJson(stored->spec));
+    return Topology::Create(std::move(spec));
+  }
+  MIROIR_ASSIGN_OR_RETURN(TopologySpec spec, ToTopologySpec(config.cluster));
+  MIROIR_ASSIGN_OR_RETURN(auto topology, Topology::Create(spec));
+  store::TopologyRecord record{spec.epoch, TopologySpecToJson(spec)};
+  MIROIR_ASSIGN_OR_RETURN(bool stored_now, store.CompareAndSetTopology(0, record));
+  if (!stored_now) return LoadOrSeedTopology(store, config);
+  return topology;
+}
+
+}  // namespace
+
+Application::Application(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Application::~Application() { Stop(); }
+
+Result<std::unique_ptr<Application>> Application::Start(const Config& config) {
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  if (config.task_store.backend != TaskStoreBackend::kSqlite) {
+    return Error(ErrorCode::kInternal,
+                 "task_store.backend: redis is not available in this build yet");
+  }
+  MIROIR_ASSIGN_OR_RETURN(auto sqlite, store::SqliteStore::Open(config.task_store.sqlite.path));
+  impl->store = std::shared_ptr<store::Store>(std::move(sqlite));
+
+  // Start-up reads the store directly: nothing is serving yet.
+  MIROIR_ASSIGN_OR_RETURN(auto topology, LoadOrSeedTopology(*impl->store, config));
+  impl->catalog = std::make_unique<api::IndexCatalog>();
+  MIROIR_ASSIGN_OR_RETURN(auto indexes, impl->store->ListIndexes());
+  impl->catalog->Replace(std::move(indexes));
+  impl->auth = std::make_unique<api::Authenticator>(config.auth.master_key, config.auth.admin_key);
+  MIROIR_ASSIGN_OR_RETURN(auto keys, impl->store->ListKeys());
+  if (keys.empty() && !config.auth.master_key.empty()) {
+    for (auto& key : DefaultApiKeys(config.auth.master_key, std::chrono::system_clock::now())) {
+      MIROIR_RETURN_IF_ERROR(impl->store->PutKey(key));
+      keys.push_back(std::move(key));
+    }
+  }
+  impl->auth->SetKeys(std::move(keys));
+  impl->runner = std::make_unique<store::StoreRunner>(impl->store);
+
+  meili::ClusterOptions cluster_options;
+  cluster_options.node_key = config.auth.node_key;
+  cluster_options.pool.connect_timeout = config.upstream.connect_timeout;
+  cluster_options.pool.max_idle_connections = config.upstream.max_idle_connections_per_node;
+  cluster_options.pool.max_response_bytes = config.upstream.max_response_bytes;
+  impl->cluster = std::make_unique<meili::Cluster>(topology, cluster_options);
+
+  api::ApiOptions api_options;
+  api_options.default_shards = config.cluster.shards;
+  api_options.partial_results =
+      config.cluster.unavailable_shard_policy == UnavailableShardPolicy::kPartial;
+  api_options.search_timeout = config.upstream.timeout;
+  api_options.write_timeout = config.upstream.write_timeout;
+  api_options.anti_entropy = config.anti_entropy.enabled;
+  impl->api = std::make_unique<api::Api>(api::Services{
+      *impl->cluster, *impl->runner, *impl->catalog, *impl->auth, api_options, nullptr});
+
+  http::ServerOptions server_options;
+  server_options.address = config.listen.address;
+  server_options.port = config.listen.port;
+  server_options.threads =
+      config.listen.threads ? config.listen.threads : std::max(1u, std::thread::hardware_concurrency());
+  server_options.body_limit = config.listen.max_body_bytes;
+  server_options.header_limit = config.listen.max_header_bytes;
+  server_options.read_timeout = config.listen.read_timeout;
+  server_options.idle_timeout = config.listen.idle_timeout;
+  server_options.write_timeout = config.listen.write_timeout;
+  server_options.max_connections = config.listen.max_connections;
+  api::Api* api = impl->api.get();
+  impl->server = std::make_unique<http::Server>(
+      server_options, [api](http::Request request) { return api->Handle(std::move(request)); });
+  MIROIR_RETURN_IF_ERROR(impl->server->Start());
+
+  workers::HealthCheckerOptions health_options;
+  health_options.interval = config.health.interval;
+  health_options.timeout = config.health.timeout;
+  health_options.unhealthy_after = config.health.unhealthy_after;
+  health_options.healthy_after = config.health.healthy_after;
+  impl->health = std::make_unique<workers::HealthChecker>(*impl->cluster, health_options);
+  impl->health->Start(impl->server->executor(0));
+
+  return std::unique_ptr<Application>(new Application(std::move(impl)));
+}
+
+uint16_t Application::port() const { return impl_->server->port(); }
+
+void Application::Wait() { impl_->server->Wait(); }
+
+void Application::Stop() {
+  if (!impl_) return;
+  if (impl_->health) impl_->health->Stop();
+  if (impl_->server) impl_->server->Stop(impl_->config.listen.shutdown_grace);
+  if (impl_->runner) impl_->runner->Stop();
+}
+
+}  // namespace miroir::app
