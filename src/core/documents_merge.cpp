@@ -289,7 +289,7 @@ Result<std::string> MergeDocumentsResponses(const DocumentsRequestInfo& info,
                                             std::vector<NodeResult>& results) {
   std::vector<NodeResult*> ordered;
   for (NodeResult& r : results) ordered.push_back(&r);
-  std::sort(ordered.begin(), ordered.end(),
+  std::stable_sort(ordered.begin(), ordered.end(),
             [](const NodeResult* a, const NodeResult* b) { return a->node_order < b->node_order; });
   sr::HitPolicy policy;
   policy.documents = true;

@@ -121,6 +121,7 @@ ValueMerger::AlphaKey ValueMerger::MakeKey(std::string_view raw) {
     key.text = text;
   } else if (LooksNumeric(text, &key.numeric)) {
     key.number = true;
+    key.text = text;
   } else {
     key.text = rank::NormalizeFacetString(text, &arena_);
   }
@@ -169,7 +170,7 @@ void ValueMerger::MergeSortedLists(std::optional<uint64_t> max_values) {
     }
     if (best == SIZE_MAX) break;
     size_t i = heads[best]++;
-    if (last != nullptr && last->raw == keys_[i].raw) {
+    if (last != nullptr && SameValue(*last, keys_[i])) {
       out_.back().second += entries_[i].second;
       continue;
     }
@@ -187,8 +188,8 @@ void ValueMerger::SortUnion(FacetValuesOrder order, std::optional<uint64_t> max_
   unique_.clear();
   std::vector<uint64_t> sums;
   for (uint32_t i = 0; i < entries_.size(); ++i) {
-    size_t h = std::hash<std::string_view>()(entries_[i].first) & (capacity - 1);
-    while (slots_[h] != UINT32_MAX && entries_[unique_[slots_[h]]].first != entries_[i].first) {
+    size_t h = (std::hash<std::string_view>()(keys_[i].text) + keys_[i].number) & (capacity - 1);
+    while (slots_[h] != UINT32_MAX && !SameValue(keys_[unique_[slots_[h]]], keys_[i])) {
       h = (h + 1) & (capacity - 1);
     }
     if (slots_[h] == UINT32_MAX) {
@@ -205,8 +206,12 @@ void ValueMerger::SortUnion(FacetValuesOrder order, std::optional<uint64_t> max_
     return AlphaLess(keys_[unique_[a]], keys_[unique_[b]]);
   });
   if (order == FacetValuesOrder::kCount) {
-    std::stable_sort(rank.begin(), rank.end(),
-                     [&](uint32_t a, uint32_t b) { return sums[a] > sums[b]; });
+    // Numbers (by count) still come before strings (by count).
+    std::stable_sort(rank.begin(), rank.end(), [&](uint32_t a, uint32_t b) {
+      bool a_number = keys_[unique_[a]].number, b_number = keys_[unique_[b]].number;
+      if (a_number != b_number) return a_number;
+      return sums[a] > sums[b];
+    });
   }
   size_t n = rank.size();
   if (max_values && n > *max_values) n = static_cast<size_t>(*max_values);
@@ -244,7 +249,7 @@ void AppendDistribution(std::string* out, const std::vector<const Block*>& block
                    [](const Run& a, const Run& b) { return a.facet < b.facet; });
 
   out->push_back('{');
-  ValueMerger merger(rules.byte_order);
+  ValueMerger merger(rules.byte_order, rules.numbers_by_text);
   for (size_t r = 0; r < runs.size();) {
     std::string_view name = runs[r].facet;
     merger.Clear();

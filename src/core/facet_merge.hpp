@@ -1,13 +1,18 @@
 // Merging `facetDistribution` and `facetStats` objects from several nodes
 // into the one a single Meilisearch node would have answered.
 //
-// Facts (Meilisearch 1.x): facetDistribution maps facet name -> value ->
-// count, facet names in byte order (a BTreeMap), values in the facet's
-// sortFacetValuesBy order — "alpha" (numbers first in numeric order, then
-// strings in normalized order) or "count" (largest count first) — truncated
-// to maxValuesPerFacet (default 100). facetStats maps numeric facet name ->
-// {"min","max"}. Federated search merges with the same rules but orders
-// "alpha" values byte-wise.
+// Facts (Meilisearch 1.x, milli facet_distribution.rs): facetDistribution
+// maps facet name -> value -> count, facet names in byte order (a BTreeMap).
+// Number values come first, then strings; a facet holds at most
+// maxValuesPerFacet values (default 100) in all. Strings that normalize
+// alike ("Blue", " blue") are one value, shown with one of their originals.
+// In sortFacetValuesBy "alpha" order, strings are in normalized order and
+// numbers in numeric order — except when the search matched at most 3,000
+// documents, where numbers are ordered by their printed text ("10" < "2").
+// In "count" order, numbers by count, then strings by count. facetStats maps
+// numeric facet name -> {"min","max"}. Federated search merges differently:
+// values keyed by their exact text, "alpha" is byte order of that text and
+// "count" one global count order.
 //
 // Counts: each value's count is the exact sum over nodes (shards partition
 // the documents). In alpha order, truncation is exact too: a value among the
@@ -64,7 +69,8 @@ struct MergeRules {
   FacetValuesOrder order = FacetValuesOrder::kAuto;
   std::vector<std::pair<std::string, FacetValuesOrder>> order_by_facet;
   std::optional<uint64_t> max_values;  // none: no truncation
-  bool byte_order = false;             // federated alpha order
+  bool byte_order = false;             // federated merge rules
+  bool numbers_by_text = false;        // at most 3,000 matches: "10" < "2"
 };
 
 // Appends the merged facetDistribution object ("{...}") of `blocks`. Facets
@@ -81,9 +87,11 @@ using ValueCounts = std::vector<std::pair<std::string_view, uint64_t>>;
 // that merging many facets allocates only while buffers grow.
 class ValueMerger {
  public:
-  // `byte_order`: alpha order compares the escaped text byte-wise
-  // (federated search) instead of numbers first, then normalized strings.
-  explicit ValueMerger(bool byte_order) : byte_order_(byte_order) {}
+  // `byte_order`: federated rules (exact text, byte order, one count
+  // order) instead of numbers first, then normalized strings.
+  // `numbers_by_text`: alpha order sorts numbers by their text.
+  explicit ValueMerger(bool byte_order, bool numbers_by_text = false)
+      : byte_order_(byte_order), numbers_by_text_(numbers_by_text) {}
 
   void Clear();
   // Starts the list of the next node; values then arrive in its order.
@@ -100,16 +108,20 @@ class ValueMerger {
   struct AlphaKey {
     bool number = false;
     double numeric = 0;
-    std::string_view text;  // decoded; normalized unless byte order
+    std::string_view text;  // decoded; normalized for strings unless byte order
     std::string_view raw;
   };
   AlphaKey MakeKey(std::string_view raw);
-  static bool AlphaLess(const AlphaKey& a, const AlphaKey& b) {
+  bool AlphaLess(const AlphaKey& a, const AlphaKey& b) const {
     if (a.number != b.number) return a.number;  // numbers first
-    if (a.number && a.numeric != b.numeric) return a.numeric < b.numeric;
-    int c = a.text.compare(b.text);
-    if (c != 0) return c < 0;
-    return a.raw < b.raw;
+    if (a.number && !numbers_by_text_ && a.numeric != b.numeric) return a.numeric < b.numeric;
+    // Equal values (same normalized text) are not ordered: the k-way merge
+    // then keeps the earliest node's original spelling.
+    return a.text < b.text;
+  }
+  // The same value for Meilisearch (strings compare normalized).
+  static bool SameValue(const AlphaKey& a, const AlphaKey& b) {
+    return a.number == b.number && a.text == b.text;
   }
   size_t NodeEnd(size_t n) const {
     return n + 1 < node_starts_.size() ? node_starts_[n + 1] : entries_.size();
@@ -118,6 +130,7 @@ class ValueMerger {
   void SortUnion(FacetValuesOrder order, std::optional<uint64_t> max_values);
 
   bool byte_order_;
+  bool numbers_by_text_;
   ValueCounts entries_;                 // every node's list, node after node
   std::vector<uint32_t> node_starts_;
   std::vector<AlphaKey> keys_;          // per entry

@@ -167,7 +167,7 @@ Result<std::string> MergeFacetSearchResponses(const FacetSearchInfo& info,
                                               const MergeOptions& options) {
   std::vector<NodeResult*> ordered;
   for (NodeResult& r : results) ordered.push_back(&r);
-  std::sort(ordered.begin(), ordered.end(),
+  std::stable_sort(ordered.begin(), ordered.end(),
             [](const NodeResult* a, const NodeResult* b) { return a->node_order < b->node_order; });
   std::vector<NodeAnswer> answers(ordered.size());
   for (size_t i = 0; i < ordered.size(); ++i) {

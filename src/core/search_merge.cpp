@@ -56,7 +56,7 @@ std::vector<std::unique_ptr<NodeDoc>> OpenNodes(std::vector<NodeResult>& results
   std::vector<NodeResult*> ordered;
   ordered.reserve(results.size());
   for (NodeResult& r : results) ordered.push_back(&r);
-  std::sort(ordered.begin(), ordered.end(),
+  std::stable_sort(ordered.begin(), ordered.end(),
             [](const NodeResult* a, const NodeResult* b) { return a->node_order < b->node_order; });
   std::vector<std::unique_ptr<NodeDoc>> docs;
   *err = simdjson::SUCCESS;
@@ -357,7 +357,11 @@ simdjson::error_code MergeOne(const SearchRequestInfo& info, std::span<Stream* c
   out->append(",\"processingTimeMs\":");
   AppendUint(out, totals.processing_time_ms);
   AppendPagination(out, info, window, totals.hits);
-  AppendFacets(out, responses, RulesFor(info.settings, /*byte_order=*/false));
+  facets::MergeRules facet_rules = RulesFor(info.settings, /*byte_order=*/false);
+  // One node lists number values by their text when at most 3,000 documents
+  // match (milli's linear-scan threshold), by value otherwise.
+  facet_rules.numbers_by_text = totals.hits + selection.rejected <= 3000;
+  AppendFacets(out, responses, facet_rules);
   AppendRequestUid(out, responses, options);
   AppendMember(out, "metadata", FirstOf(responses, &sr::Response::metadata));
   AppendMember(out, "performanceDetails",

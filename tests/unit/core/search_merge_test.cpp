@@ -437,8 +437,29 @@ TEST(SearchMerge, FacetCountOrderIsDetectedOrTakenFromSettingsAndTruncated) {
   settings.facet_order = FacetValuesOrder::kLexicographic;
   settings.max_values_per_facet = 3;
   SearchRequestInfo alpha = Analyze(R"({"facets":["tag"]})", settings);
-  EXPECT_EQ(Distribution(alpha, {Node(0, a), Node(1, b)}),
-            R"({"tag":{"a":5,"b":2,"m":9}})");
+  EXPECT_EQ(Distribution(alpha, {Node(0, a), Node(1, b)}), R"({"tag":{"a":5,"b":2,"m":9}})");
+}
+
+TEST(SearchMerge, FacetValuesFollowMeilisearchNormalizationAndNumberRules) {
+  // Strings that normalize alike are one value; numbers come before strings.
+  ojson a = NodeAnswer(ojson::array(), 1000);
+  a["facetDistribution"] = {{"v", {{"10", 1}, {"2", 4}, {"Blue", 2}, {"red", 1}}}};
+  ojson b = NodeAnswer(ojson::array(), 1000);
+  b["facetDistribution"] = {{"v", {{"3", 1}, {" blue", 5}, {"Red", 3}}}};
+  SearchRequestInfo info = Analyze(R"({"facets":["v"]})");
+  // At most 3,000 matches: a node orders numbers by their text.
+  EXPECT_EQ(Distribution(info, {Node(0, a), Node(1, b)}),
+            R"({"v":{"10":1,"2":4,"3":1,"Blue":7,"red":4}})");
+  // More: by value.
+  a["estimatedTotalHits"] = 5000;
+  EXPECT_EQ(Distribution(info, {Node(0, a), Node(1, b)}),
+            R"({"v":{"2":4,"3":1,"10":1,"Blue":7,"red":4}})");
+  // Count order: numbers by count, then strings by count.
+  IndexSearchSettings by_count;
+  by_count.facet_order = FacetValuesOrder::kCount;
+  SearchRequestInfo counted = Analyze(R"({"facets":["v"]})", by_count);
+  EXPECT_EQ(Distribution(counted, {Node(0, a), Node(1, b)}),
+            R"({"v":{"2":4,"3":1,"10":1,"Blue":7,"red":4}})");
 }
 
 // --- Malformed node answers ---------------------------------------------------
