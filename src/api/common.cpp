@@ -241,6 +241,10 @@ awaitable<http::Response> RecordFailedTask(Services& services, std::string index
   task.started_at = task.enqueued_at;
   task.finished_at = task.enqueued_at;
   task.status = store::TaskStatus::kFailed;
+  // A failed task reports nothing done.
+  for (const char* key : {"indexedDocuments", "deletedDocuments"}) {
+    if (task.details.is_object() && task.details.contains(key)) task.details[key] = 0;
+  }
   OJson e;
   e["message"] = error.message;
   e["code"] = error.code_name();

@@ -47,7 +47,7 @@ awaitable<http::Response> ListDocuments(RequestContext& ctx) {
   const std::string* filter = ctx.query.Get("filter");
   DocumentsRequestInfo info = DocumentsInfoFromQuery(*offset, *limit, fields ? *fields : "",
                                                      sort ? *sort : "");
-  auto read = PlanIndexRead(ctx.services, uid);
+  auto read = PlanIndexRead(ctx.services, uid, /*stable=*/true);
   if (!read) co_return ErrorResponse(read.error());
   const std::string node_fields = NodeFields(info);
   auto outcome = co_await ExecuteRead(
@@ -85,7 +85,7 @@ awaitable<http::Response> FetchDocuments(RequestContext& ctx) {
         ctx.services,
         MakeRequest(http::Method::kPost, target, body, ctx.services.options.search_timeout));
   }
-  auto read = PlanIndexRead(ctx.services, uid);
+  auto read = PlanIndexRead(ctx.services, uid, /*stable=*/true);
   if (!read) co_return ErrorResponse(read.error());
   auto outcome = co_await ExecuteRead(
       ctx.services, *read, [&](const std::vector<uint32_t>* shards) {

@@ -116,17 +116,8 @@ awaitable<http::Response> UpdateIndex(RequestContext& ctx) {
     co_return ErrorResponse(Error(ErrorCode::kMiroirNoQuorum,
                                   "Index `" + uid + "` could not be updated on enough nodes."));
   }
-  if (req->has_primary_key && req->primary_key) {
-    // The nodes refuse the change when documents exist; the task says so. The
-    // catalog follows only when the index was empty of a key.
-    if (!record->primary_key) {
-      record->primary_key = req->primary_key;
-      record->updated_at = NowMicros();
-      if (auto saved = co_await SaveIndex(ctx.services, *record); !saved) {
-        co_return ErrorResponse(saved.error());
-      }
-    }
-  }
+  // The catalog takes the new primary key when the task succeeds (the nodes
+  // refuse it when the index has documents): see task_refresh.cpp.
   co_return co_await AcceptTask(ctx.services, uid, "indexUpdate", details,
                                 NodeTasks(*topology, replies), degraded);
 }
@@ -208,10 +199,10 @@ awaitable<http::Response> SwapIndexes(RequestContext& ctx) {
   if (!missing.empty()) {
     std::string list;
     for (const auto& m : missing) list += (list.empty() ? "`" : ", `") + m + "`";
-    co_return co_await RecordFailedTask(
-        ctx.services, "", "indexSwap", details,
-        Error(ErrorCode::kIndexNotFound,
-              (missing.size() == 1 ? "Index " : "Indexes ") + list + " not found."));
+    std::string message = missing.size() == 1 ? "Index " : "Indexes ";
+    message += list + " not found.";
+    const Error error(ErrorCode::kIndexNotFound, std::move(message));
+    co_return co_await RecordFailedTask(ctx.services, "", "indexSwap", details, error);
   }
   auto topology = ctx.services.cluster.topology();
   auto replies = co_await Broadcast(

@@ -3,11 +3,20 @@
 #include <map>
 #include <set>
 
+#include "miroir/core/hash.hpp"
 #include "miroir/meili/index_requests.hpp"
 
 namespace miroir::api {
 
-Result<IndexRead> PlanIndexRead(Services& services, const std::string& uid) {
+uint64_t QueryRotation(std::string_view body) {
+  json query = json::parse(body, nullptr, false);
+  if (!query.is_object()) return Xxh64(body);
+  for (const char* key : {"offset", "limit", "page", "hitsPerPage"}) query.erase(key);
+  return Xxh64(query.dump());
+}
+
+Result<IndexRead> PlanIndexRead(Services& services, const std::string& uid, bool stable,
+                                std::optional<uint64_t> rotation) {
   auto record = services.catalog.Get(uid);
   if (!record) return meili::IndexNotFoundError(uid);
   IndexRead read;
@@ -15,7 +24,7 @@ Result<IndexRead> PlanIndexRead(Services& services, const std::string& uid) {
   read.topology = services.cluster.topology();
   read.placement = read.topology->PlacementFor(read.record.shard_count);
   read.plan = PlanRead(*read.topology, *read.placement, services.cluster,
-                       services.cluster.NextRotation());
+                       stable ? 0 : rotation.value_or(services.cluster.NextRotation()));
   return read;
 }
 

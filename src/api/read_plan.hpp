@@ -21,8 +21,17 @@ struct IndexRead {
 };
 
 // Looks the index up and plans its covering set. index_not_found when Miroir
-// does not know the index.
-Result<IndexRead> PlanIndexRead(Services& services, const std::string& uid);
+// does not know the index. Searches rotate replicas to spread load; document
+// listings pass `stable` so consecutive pages come from the same replicas and
+// never overlap or skip.
+Result<IndexRead> PlanIndexRead(Services& services, const std::string& uid, bool stable = false,
+                                std::optional<uint64_t> rotation = std::nullopt);
+
+// A rotation that is the same for every page of one query: the body's hash
+// with its pagination members left out. Equal queries then read the same
+// replicas, so ties break the same way on every page; different queries
+// still spread over groups and replicas.
+uint64_t QueryRotation(std::string_view body);
 
 struct ReadOutcome {
   std::vector<NodeResult> results;  // successful 2xx bodies, node_order = send order

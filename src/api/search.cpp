@@ -5,6 +5,7 @@
 // are merged into one Meilisearch response (core/search_merge.hpp).
 #include <map>
 
+#include "miroir/core/crypto.hpp"
 #include "miroir/core/facet_search.hpp"
 #include "miroir/core/index_uid.hpp"
 #include "miroir/core/search_merge.hpp"
@@ -36,6 +37,13 @@ Result<std::string> ApplyTenantFilter(const Grant& grant, std::string body) {
   return query.dump();
 }
 
+// Every search answer carries its own request uid, as Meilisearch's do.
+MergeOptions FreshMergeOptions() {
+  MergeOptions options;
+  options.request_uid = crypto::RandomUuidV4();
+  return options;
+}
+
 http::Response Finish(Result<std::string> merged, bool degraded) {
   if (!merged) return ErrorResponse(merged.error());
   http::Response r = http::Response::Json(200, std::move(*merged));
@@ -59,7 +67,7 @@ awaitable<http::Response> Search(RequestContext& ctx) {
   if (!filtered) co_return ErrorResponse(filtered.error());
   body = std::move(*filtered);
 
-  auto read = PlanIndexRead(ctx.services, uid);
+  auto read = PlanIndexRead(ctx.services, uid, false, QueryRotation(body));
   if (!read) co_return ErrorResponse(read.error());
   auto settings = co_await SearchSettingsFor(ctx.services, uid);
   auto info = AnalyzeSearchRequest(body, *settings);
@@ -77,7 +85,7 @@ awaitable<http::Response> Search(RequestContext& ctx) {
       });
   if (!outcome) co_return ErrorResponse(outcome.error());
   if (outcome->client_error) co_return *outcome->client_error;
-  co_return Finish(MergeSearchResponses(*info, outcome->results), outcome->degraded);
+  co_return Finish(MergeSearchResponses(*info, outcome->results, FreshMergeOptions()), outcome->degraded);
 }
 
 awaitable<http::Response> FacetSearch(RequestContext& ctx) {
@@ -220,7 +228,7 @@ awaitable<http::Response> MultiSearch(RequestContext& ctx) {
     result.node_order = order++;
     results.push_back(std::move(result));
   }
-  co_return Finish(MergeMultiSearchResponses(*info, results), degraded);
+  co_return Finish(MergeMultiSearchResponses(*info, results, FreshMergeOptions()), degraded);
 }
 
 }  // namespace

@@ -92,9 +92,13 @@ awaitable<http::Response> UpdateSettings(RequestContext& ctx, http::Method metho
   auto topology = ctx.services.cluster.topology();
   std::vector<NodeReply> replies;
   const bool known = ctx.services.catalog.Get(uid).has_value();
-  replies = co_await Broadcast(ctx.services, *topology,
-                               MakeRequest(method, target, node_body.is_null() ? "" : node_body.dump(),
-                                           ctx.services.options.write_timeout));
+  // Built before the co_await: GCC 12 mishandles temporaries of a ?: inside
+  // a co_await expression (destroying one twice).
+  std::string body_text;
+  if (!node_body.is_null()) body_text = node_body.dump();
+  const http::UpstreamRequest request =
+      MakeRequest(method, target, std::move(body_text), ctx.services.options.write_timeout);
+  replies = co_await Broadcast(ctx.services, *topology, request);
   bool degraded = false;
   if (!BroadcastReachedQuorum(*topology, replies, degraded)) {
     // A node's validation error is the client's error: relay it.

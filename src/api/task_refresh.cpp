@@ -51,9 +51,12 @@ bool DeriveTaskStatus(store::TaskRecord& task, const std::vector<json>& node_tas
   } else if (started > 0) {
     task.status = store::TaskStatus::kProcessing;
   }
-  if (started > 0) task.started_at = first_start;
+  // Node clocks run ahead of the moment Miroir recorded the task (it records
+  // after the nodes accepted): a task never starts before it was enqueued.
+  if (started > 0) task.started_at = std::max(first_start.value_or(task.enqueued_at),
+                                              task.enqueued_at);
   if (store::IsTerminal(task.status)) {
-    task.finished_at = last_finish ? last_finish : first_start;
+    task.finished_at = std::max(last_finish.value_or(*task.started_at), *task.started_at);
     // Counts reported by every replica of every group: each document was
     // counted replication_factor * group_count times.
     const uint64_t copies = std::max<uint64_t>(1, replication_factor * group_count);
@@ -71,6 +74,22 @@ bool DeriveTaskStatus(store::TaskRecord& task, const std::vector<json>& node_tas
 }
 
 namespace {
+
+// What a finished task changes in Miroir's own catalog: a primary key set by
+// an index update only once the nodes accepted it.
+awaitable<void> ApplyToCatalog(Services& services, const store::TaskRecord& task) {
+  if (task.status != store::TaskStatus::kSucceeded || task.type != "indexUpdate" ||
+      !task.index_uid || !task.details.is_object() || !task.details.contains("primaryKey") ||
+      !task.details["primaryKey"].is_string()) {
+    co_return;
+  }
+  auto record = services.catalog.Get(*task.index_uid);
+  if (!record) co_return;
+  record->primary_key = task.details["primaryKey"].get<std::string>();
+  record->updated_at = NowMicros();
+  (void)co_await StorePutIndex(services, *record);
+  services.catalog.Put(std::move(*record));
+}
 
 // Fetches the node tasks behind `tasks` with one request per node, derives
 // each task's status and stores the ones that changed.
@@ -102,7 +121,9 @@ awaitable<void> RefreshBatch(Services& services, std::vector<store::TaskRecord*>
     if (!body.is_object() || !body.contains("results") || !body["results"].is_array()) continue;
     for (auto& nt : body["results"]) {
       if (nt.contains("uid") && nt["uid"].is_number_unsigned()) {
-        found[{node_ids[i], nt["uid"].get<uint64_t>()}] = std::move(nt);
+        // Read the uid first: the right side of `=` is evaluated before the left.
+        const uint64_t uid = nt["uid"].get<uint64_t>();
+        found[{node_ids[i], uid}] = std::move(nt);
       }
     }
   }
@@ -120,6 +141,7 @@ awaitable<void> RefreshBatch(Services& services, std::vector<store::TaskRecord*>
     }
     store::TaskRecord copy = *task;
     (void)co_await StorePutTask(services, copy);
+    co_await ApplyToCatalog(services, *task);
   }
 }
 
