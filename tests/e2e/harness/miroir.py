@@ -271,6 +271,15 @@ class MiroirProcess:
     def is_running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
+    def returncode(self) -> int | None:
+        return self._proc.poll() if self._proc is not None else None
+
+    def crashed(self) -> bool:
+        """Started, not stopped by us, and no longer running."""
+        with _live_lock:
+            registered = self in _live
+        return registered and not self.is_running()
+
     def read_log(self) -> str:
         try:
             return self.log_path.read_text(errors="replace")

@@ -67,3 +67,20 @@ def reference(tmp_path_factory: pytest.TempPathFactory):
         yield node
     finally:
         node.stop()
+
+
+@pytest.fixture(autouse=True)
+def _miroir_survives(request: pytest.FixtureRequest):
+    """After each test on a module cluster: if Miroir died, report it with its log and
+    start it again (same store), so one crash does not fail every later test."""
+    yield
+    if "cluster" not in request.fixturenames:
+        return
+    c: MiroirCluster = request.getfixturevalue("cluster")
+    if not c.proxy.crashed():
+        return
+    rc = c.proxy.returncode()
+    tail = c.proxy.log_tail(15)
+    c.restart_proxy()
+    pytest.fail(f"Miroir died during this test (exit status {rc}); log tail:\n{tail}",
+                pytrace=False)

@@ -15,6 +15,7 @@ variant of — any other word of the data set.
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -97,7 +98,7 @@ class Dataset:
     uid: str
     docs: list[dict]
 
-    @property
+    @functools.cached_property
     def by_id(self) -> dict[Any, dict]:
         return {d["id"]: d for d in self.docs}
 
@@ -109,7 +110,9 @@ def load(client: Any, uid: str, docs: list[dict], *, batch: int = 1000,
          settings: dict | None = None, timeout: float = 120.0) -> Dataset:
     """Create `uid` (primary key id) with `settings`, add `docs` in batches, wait for all."""
     api.create_index(client, uid, "id", timeout=timeout)
-    api.update_settings(client, uid, SETTINGS if settings is None else settings, timeout=timeout)
+    settings = SETTINGS if settings is None else settings
+    if settings:
+        api.update_settings(client, uid, settings, timeout=timeout)
     tasks = [client.index(uid).add_documents(docs[i:i + batch])
              for i in range(0, len(docs), batch)]
     for task in tasks:

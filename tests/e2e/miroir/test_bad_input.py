@@ -230,7 +230,9 @@ def test_wrong_key_through_sdk(cluster, unchanged):
     assert_api_error(err.value, 403, "invalid_api_key", "auth", INVALID_KEY)
     with pytest.raises(MeilisearchApiError) as err:
         bad.index(UID).search("golf")
-    assert_api_error(err.value, 403, "invalid_api_key", "auth", INVALID_KEY)
+    # (the SDK appends a version hint to the message of a failed search call)
+    assert_api_error(err.value, 403, "invalid_api_key", "auth")
+    assert err.value.message.startswith(INVALID_KEY)
     unchanged()
 
 

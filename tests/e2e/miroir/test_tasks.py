@@ -11,7 +11,7 @@ from meilisearch.errors import MeilisearchApiError
 
 from harness import api, assert_api_error, assert_error_response, parse_timestamp_ns
 
-from .common import ok_json
+from .common import assert_not_degraded, ok_json
 
 SUMMARY_KEYS = {"taskUid", "indexUid", "status", "type", "enqueuedAt"}
 TASK_KEYS = {"uid", "indexUid", "status", "type", "canceledBy", "details", "error",
@@ -27,6 +27,7 @@ def test_summarized_task_and_wait_for_task(cluster, client, uid_factory):
     resp = cluster.http("POST", f"/indexes/{uid}/documents",
                         json=[{"id": i, "title": f"t{i}"} for i in range(40)])
     assert resp.status_code == 202, resp.text
+    assert_not_degraded(resp)  # every node accepted: a plain success
     summary = resp.json()
     assert set(summary) == SUMMARY_KEYS
     assert isinstance(summary["taskUid"], int)
