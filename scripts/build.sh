@@ -12,5 +12,7 @@ case "$flavor" in
   asan) dir=build-asan; extra=(-DCMAKE_BUILD_TYPE=Debug -DMIROIR_SANITIZE=address,undefined -DMIROIR_BUILD_BENCH=OFF) ;;
   *) echo "usage: $0 [release|asan] [targets...]" >&2; exit 2 ;;
 esac
+# Let ccache share results between checkouts (CI builds a fresh clone).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 cmake -S . -B "$dir" -G Ninja -DMIROIR_WERROR=ON "${extra[@]}" >/dev/null
 ninja -C "$dir" "$@"

@@ -28,10 +28,37 @@ bool IsNodeClientError(const http::UpstreamResult& result) {
   return result.ok() && result.response.status >= 400 && result.response.status < 500;
 }
 
+namespace {
+
+// Node errors list the index's filterable attributes, which include Miroir's
+// reserved fields; clients must see the list without them, as if the index
+// were one Meilisearch index of their own.
+std::string HideReservedInMessage(std::string message) {
+  for (std::string_view field : {"_miroir_shard", "_miroir_updated_at", "_miroir_digest"}) {
+    const std::string f(field);
+    for (const std::string& pattern : {"`" + f + "`, ", ", `" + f + "`", f + ", ", ", " + f}) {
+      for (size_t at = message.find(pattern); at != std::string::npos;
+           at = message.find(pattern, at)) {
+        message.erase(at, pattern.size());
+      }
+    }
+  }
+  return message;
+}
+
+}  // namespace
+
 http::Response RelayNodeResponse(const http::UpstreamResult& result) {
   http::Response r;
   r.status = result.response.status;
   r.body = result.response.body;
+  if (r.status >= 400 && r.body.find("_miroir_") != std::string::npos) {
+    auto error = OJson::parse(r.body, nullptr, false);
+    if (error.is_object() && error.contains("message") && error["message"].is_string()) {
+      error["message"] = HideReservedInMessage(error["message"].get<std::string>());
+      r.body = error.dump();
+    }
+  }
   std::string_view ct = result.response.headers.Get("content-type");
   r.content_type = ct.empty() ? std::string("application/json") : std::string(ct);
   return r;
