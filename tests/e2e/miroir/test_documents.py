@@ -219,20 +219,42 @@ def test_reserved_fields_never_in_settings_or_stats(cluster, client, dataset):
     assert_no_reserved(ok_json(cluster.http("GET", "/stats")), "global stats")
 
 
-def test_reserved_field_is_not_filterable_for_clients(cluster, reference, dataset):
+@pytest.mark.parametrize("path,body", [
+    ("/search", {"q": "", "filter": "_miroir_shard = 1"}),
+    ("/search", {"q": "", "filter": "color = red AND _miroir_shard IN [1, 2]"}),
+    ("/search", {"q": "", "sort": ["_miroir_shard:asc"]}),
+    ("/search", {"q": "", "facets": ["_miroir_shard"]}),
+    ("/search", {"q": "", "distinct": "_miroir_shard"}),
+    ("/facet-search", {"facetName": "_miroir_shard", "facetQuery": ""}),
+    ("/documents/fetch", {"filter": "_miroir_shard = 1"}),
+], ids=["filter", "filter-and", "sort", "facets", "distinct", "facet-search", "fetch-filter"])
+def test_reserved_field_is_not_usable_by_clients(cluster, reference, dataset, path, body):
     """To a client the index has no `_miroir_shard`: filtering, sorting or faceting on it
     fails exactly as on a Meilisearch whose documents lack that attribute."""
-    for body in ({"q": "", "filter": "_miroir_shard = 1"},
-                 {"q": "", "sort": ["_miroir_shard:asc"]}):
-        want = reference.http("POST", f"/indexes/{dataset.uid}/search", json=body)
-        got = cluster.http("POST", f"/indexes/{dataset.uid}/search", json=body)
-        assert want.status_code == 400, want.text
-        assert (got.status_code, got.json()) == (want.status_code, want.json()), body
-    body = {"facetName": "_miroir_shard", "facetQuery": ""}
-    want = reference.http("POST", f"/indexes/{dataset.uid}/facet-search", json=body)
-    got = cluster.http("POST", f"/indexes/{dataset.uid}/facet-search", json=body)
+    want = reference.http("POST", f"/indexes/{dataset.uid}{path}", json=body)
+    got = cluster.http("POST", f"/indexes/{dataset.uid}{path}", json=body)
     assert want.status_code == 400, want.text
     assert (got.status_code, got.json()) == (want.status_code, want.json())
+
+
+def test_delete_by_reserved_field_deletes_nothing(cluster, client, reference, uid_factory):
+    """Deleting by a filter on `_miroir_shard` fails in its task, as on a Meilisearch
+    whose documents lack that attribute, and no node loses a document."""
+    uid = uid_factory()
+    docs = ds.documents(200)
+    ds.load(client, uid, docs, batch=200)
+    ds.load(reference.client(), uid, docs, batch=200)
+    before = cluster.snapshot([uid])
+    body = {"filter": "_miroir_shard = 1"}
+    want = reference.http("POST", f"/indexes/{uid}/documents/delete", json=body)
+    got = cluster.http("POST", f"/indexes/{uid}/documents/delete", json=body)
+    assert want.status_code == 202, want.text
+    assert got.status_code == 202, got.text
+    want_task = api.failed(reference.client(), want.json())
+    got_task = api.failed(cluster, got.json())
+    assert got_task["error"] == want_task["error"]
+    assert got_task["details"] == want_task["details"]
+    assert cluster.snapshot([uid]) == before
 
 
 def test_reserved_field_is_not_searchable(cluster, client, reference, uid_factory):
