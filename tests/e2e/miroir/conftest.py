@@ -13,6 +13,7 @@ import pytest
 from harness import MiroirCluster, NodeProcess, TopologySpec
 
 from . import dataset as ds
+from . import known_gaps
 
 TOPOLOGIES = [
     TopologySpec(groups=(3,), replication_factor=1, shards=16),
@@ -84,3 +85,8 @@ def _miroir_survives(request: pytest.FixtureRequest):
     c.restart_proxy()
     pytest.fail(f"Miroir died during this test (exit status {rc}); log tail:\n{tail}",
                 pytrace=False)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Marks the tests of behaviours not built yet (known_gaps.py) as strict xfails."""
+    known_gaps.apply([item for item in items if "miroir/" in item.nodeid])
