@@ -2,6 +2,7 @@
 // group: every document lives on exactly RF nodes of a group, so the sum over
 // the group's nodes divided by RF is exact — never a sum over replicas.
 #include "common.hpp"
+#include "read_plan.hpp"
 #include "miroir/core/index_uid.hpp"
 #include "miroir/meili/index_requests.hpp"
 #include "resources.hpp"
@@ -30,6 +31,31 @@ size_t PickGroup(const Services& services, const Topology& topology) {
     }
   }
   return best;
+}
+
+// The number of documents of an index, summed over one replica per shard.
+// A filtered document fetch answers an exact `total` (search totals are
+// capped by maxTotalHits, facet counts by maxValuesPerFacet).
+awaitable<std::optional<uint64_t>> CountOverCoveringSet(Services& services,
+                                                        const std::string& uid) {
+  auto read = PlanIndexRead(services, uid);
+  if (!read || !read->plan.missing_shards.empty()) co_return std::nullopt;
+  const std::string target = "/indexes/" + EncodeSegment(uid) + "/documents/fetch";
+  const NodeRequestBuilder build = [&](const std::vector<uint32_t>* shards) {
+    json query = {{"limit", 0}, {"fields", json::array({kShardField})}};
+    if (shards) query["filter"] = ShardFilterExpression(*shards);
+    return MakeRequest(http::Method::kPost, target, query.dump(),
+                       services.options.search_timeout);
+  };
+  auto outcome = co_await ExecuteRead(services, *read, build);
+  if (!outcome || outcome->client_error || outcome->degraded) co_return std::nullopt;
+  uint64_t total = 0;
+  for (const auto& result : outcome->results) {
+    auto body = json::parse(result.body, nullptr, false);
+    if (!body.is_object() || !body["total"].is_number_unsigned()) co_return std::nullopt;
+    total += body["total"].get<uint64_t>();
+  }
+  co_return total;
 }
 
 awaitable<Result<IndexStats>> ComputeIndexStats(Services& services, const std::string& uid) {
@@ -72,6 +98,13 @@ awaitable<Result<IndexStats>> ComputeIndexStats(Services& services, const std::s
   }
   const uint64_t rf = topology->replication_factor();
   documents /= rf;
+  if (out.degraded) {
+    // Some node of the group did not answer: count the documents over a
+    // covering set instead (other replicas, other groups).
+    if (auto counted = co_await CountOverCoveringSet(services, uid)) {
+      documents = *counted;
+    }
+  }
   raw_size /= rf;
   OJson body;
   body["numberOfDocuments"] = documents;

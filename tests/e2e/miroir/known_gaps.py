@@ -32,9 +32,6 @@ KNOWN_GAPS: list[tuple[str, str]] = [
     ("test_distinct_total_in_page_mode",
      "page-mode totalHits with `distinct` sums the nodes' distinct counts; a distinct value "
      "present on several shards is counted once per shard"),
-    ("test_rf2_node_loss_keeps_every_answer_complete",
-     "index stats sum the chosen group's nodes and divide by RF; with a node down they "
-     "undercount instead of counting over a covering set (src/api/stats.cpp)"),
 ]
 
 
