@@ -1,5 +1,5 @@
 // Miroir's own routes under /_miroir/ (admin key): the topology, where every
-// shard lives, and readiness.
+// shard lives, readiness and metrics.
 #include "common.hpp"
 #include "miroir/core/router.hpp"
 #include "resources.hpp"
@@ -76,12 +76,23 @@ awaitable<http::Response> GetReady(RequestContext& ctx) {
   co_return JsonResponse(ready ? 200 : 503, out);
 }
 
+// The same exposition as the metrics port, for deployments that scrape the
+// API port with the admin key.
+awaitable<http::Response> GetMetrics(RequestContext& ctx) {
+  http::Response r;
+  r.status = 200;
+  r.content_type = std::string(metrics::kTextContentType);
+  r.body = ctx.services.metrics.Render();
+  co_return r;
+}
+
 }  // namespace
 
 void RegisterAdminRoutes(RouteTable& routes) {
   routes.Add(http::Method::kGet, "/_miroir/topology", Access::kAdmin, "", GetTopology);
   routes.Add(http::Method::kGet, "/_miroir/shards", Access::kAdmin, "", GetShards);
   routes.Add(http::Method::kGet, "/_miroir/ready", Access::kAdmin, "", GetReady);
+  routes.Add(http::Method::kGet, "/_miroir/metrics", Access::kAdmin, "", GetMetrics);
 }
 
 }  // namespace miroir::api

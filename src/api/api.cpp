@@ -1,5 +1,7 @@
 #include "miroir/api/api.hpp"
 
+#include <chrono>
+
 #include "common.hpp"
 #include "resources.hpp"
 
@@ -7,6 +9,9 @@ namespace miroir::api {
 
 struct Api::Impl {
   explicit Impl(Services s) : services(std::move(s)) {}
+  // Authorizes the matched route and runs its handler.
+  awaitable<http::Response> Dispatch(const http::Request& request, RouteTable::Match& match);
+
   Services services;
   RouteTable routes;
 };
@@ -23,13 +28,45 @@ Api::Api(Services services) : impl_(std::make_unique<Impl>(std::move(services)))
   RegisterDocumentRoutes(impl_->routes);
   RegisterSettingsRoutes(impl_->routes);
   RegisterIndexRoutes(impl_->routes);
+  impl_->routes.AttachMetrics(impl_->services.metrics);
 }
 
 Api::~Api() = default;
 
+namespace {
+
+// Keeps the in-flight gauge true however the handler's coroutine ends.
+class InFlight {
+ public:
+  explicit InFlight(metrics::Gauge& gauge) : gauge_(gauge) { gauge_.Add(1); }
+  ~InFlight() { gauge_.Add(-1); }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+
+ private:
+  metrics::Gauge& gauge_;
+};
+
+}  // namespace
+
 awaitable<http::Response> Api::Handle(http::Request request) {
+  const auto started = std::chrono::steady_clock::now();
+  metrics::ProxyMetrics& metrics = impl_->services.metrics;
+  InFlight in_flight(metrics.in_flight());
   const auto segments = http::SplitPath(request.path());
   auto match = impl_->routes.Find(request.method, segments);
+  metrics::RouteMetrics& route_metrics =
+      match.route ? *match.route->metrics : metrics.unmatched();
+  http::Response response = co_await impl_->Dispatch(request, match);
+  if (request.method == http::Method::kHead) response.body.clear();
+  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+  route_metrics.Record(response.status, elapsed.count(),
+                       !response.headers.Get("X-Miroir-Degraded").empty());
+  co_return response;
+}
+
+awaitable<http::Response> Api::Impl::Dispatch(const http::Request& request,
+                                              RouteTable::Match& match) {
   if (!match.route) {
     co_return ErrorResponse(
         match.path_known
@@ -45,24 +82,22 @@ awaitable<http::Response> Api::Handle(http::Request request) {
     case Access::kHandler:
       break;
     case Access::kAdmin: {
-      auto ok = impl_->services.auth.AuthorizeAdmin(authorization);
+      auto ok = services.auth.AuthorizeAdmin(authorization);
       if (!ok) co_return ErrorResponse(ok.error());
       break;
     }
     case Access::kAction: {
       std::optional<std::string_view> index;
       if (route.index_param >= 0) index = match.params[route.index_param];
-      auto granted = impl_->services.auth.Authorize(authorization, route.action, index);
+      auto granted = services.auth.Authorize(authorization, route.action, index);
       if (!granted) co_return ErrorResponse(granted.error());
       grant = std::move(*granted);
       break;
     }
   }
   RequestContext context{request, http::QueryParams(request.query()), std::move(match.params),
-                         std::move(grant), impl_->services};
-  http::Response response = co_await route.handler(context);
-  if (request.method == http::Method::kHead) response.body.clear();
-  co_return response;
+                         std::move(grant), services};
+  co_return co_await route.handler(context);
 }
 
 }  // namespace miroir::api

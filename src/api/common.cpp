@@ -73,6 +73,30 @@ std::optional<uint64_t> NodeReply::task_uid() const {
   return it->get<uint64_t>();
 }
 
+namespace {
+
+void RecordNodeCall(metrics::NodeMetrics& node, const http::UpstreamResult& result) {
+  const double seconds = std::chrono::duration<double>(result.elapsed).count();
+  using F = http::UpstreamFailure;
+  using E = metrics::NodeError;
+  switch (result.failure) {
+    case F::kNone:
+      if (result.response.status >= 500) {
+        node.RecordError(E::kServer, seconds);
+      } else {
+        node.RecordAnswer(seconds);
+      }
+      return;
+    case F::kConnect: node.RecordError(E::kConnect, seconds); return;
+    case F::kTimeout: node.RecordError(E::kTimeout, seconds); return;
+    case F::kReset: node.RecordError(E::kReset, seconds); return;
+    case F::kProtocol: node.RecordError(E::kProtocol, seconds); return;
+    case F::kTooLarge: node.RecordError(E::kTooLarge, seconds); return;
+  }
+}
+
+}  // namespace
+
 awaitable<std::vector<NodeReply>> SendToNodes(
     Services& services, const Topology& topology,
     std::vector<std::pair<NodeIndex, http::UpstreamRequest>> requests) {
@@ -81,10 +105,12 @@ awaitable<std::vector<NodeReply>> SendToNodes(
   for (auto& [node, request] : requests) {
     outgoing.push_back({topology.node(node).address, std::move(request)});
   }
+  services.metrics.RecordFanOut(outgoing.size());
   auto results = co_await services.cluster.SendAll(std::move(outgoing));
   std::vector<NodeReply> replies;
   replies.reserve(results.size());
   for (size_t i = 0; i < results.size(); ++i) {
+    RecordNodeCall(services.metrics.Node(topology.node(requests[i].first).id), results[i]);
     replies.push_back({requests[i].first, std::move(results[i])});
   }
   co_return replies;

@@ -70,6 +70,7 @@ awaitable<Result<ReadOutcome>> ExecuteRead(Services& services, const IndexRead& 
   }
   uint32_t order = 0;
   for (int attempt = 0; attempt < 3 && !round.empty(); ++attempt) {
+    if (attempt > 0) services.metrics.RecordScatterRetry();
     std::vector<std::pair<NodeIndex, http::UpstreamRequest>> requests;
     for (size_t i = 0; i < round.size(); ++i) {
       requests.emplace_back(round[i].first,

@@ -6,6 +6,7 @@ void RouteTable::Add(http::Method method, std::string_view pattern, Access acces
                      std::string action, Handler handler) {
   Route r;
   r.method = method;
+  r.path_template = std::string(pattern);
   r.access = access;
   r.action = std::move(action);
   r.handler = std::move(handler);
@@ -46,6 +47,12 @@ RouteTable::Match RouteTable::Find(http::Method method,
     }
   }
   return m;
+}
+
+void RouteTable::AttachMetrics(metrics::ProxyMetrics& metrics) {
+  for (auto& r : routes_) {
+    r.metrics = &metrics.AddRoute(std::string(http::MethodName(r.method)), r.path_template);
+  }
 }
 
 }  // namespace miroir::api

@@ -22,8 +22,10 @@ struct Application::Impl {
   std::unique_ptr<meili::Cluster> cluster;
   std::unique_ptr<api::IndexCatalog> catalog;
   std::unique_ptr<api::Authenticator> auth;
+  metrics::ProxyMetrics metrics;
   std::unique_ptr<api::Api> api;
   std::unique_ptr<http::Server> server;
+  std::unique_ptr<http::Server> metrics_server;  // only when listen.metrics_port != 0
   std::unique_ptr<workers::HealthChecker> health;
 };
 
@@ -44,6 +46,45 @@ Result<std::shared_ptr<const Topology>> LoadOrSeedTopology(store::Store& store,
   MIROIR_ASSIGN_OR_RETURN(bool stored_now, store.CompareAndSetTopology(0, record));
   if (!stored_now) return LoadOrSeedTopology(store, config);
   return topology;
+}
+
+// Node health as this instance sees it, read at scrape time from the
+// current topology (so removed nodes disappear and new ones appear).
+void AddClusterCollector(metrics::ProxyMetrics& metrics, const meili::Cluster& cluster) {
+  metrics.AddCollector([&cluster](metrics::TextWriter& w) {
+    auto topology = cluster.topology();
+    w.Family("miroir_node_healthy", "1 when this instance routes to the node, 0 when not.",
+             metrics::TextWriter::Type::kGauge);
+    for (size_t g = 0; g < topology->group_count(); ++g) {
+      for (NodeIndex n : topology->group_members(g)) {
+        w.Sample("miroir_node_healthy",
+                 {{"node", topology->node(n).id}, {"group", topology->group_id(g)}},
+                 cluster.IsHealthy(n) ? 1 : 0);
+      }
+    }
+    w.Family("miroir_topology_epoch", "Epoch of the topology this instance serves.",
+             metrics::TextWriter::Type::kGauge);
+    w.Sample("miroir_topology_epoch", {}, static_cast<double>(topology->epoch()));
+  });
+}
+
+// The metrics listener answers GET /metrics and nothing else, without auth,
+// as Prometheus scrapers expect of a dedicated port.
+http::Server::Handler MetricsHandler(const metrics::ProxyMetrics& metrics) {
+  return [&metrics](http::Request request) -> boost::asio::awaitable<http::Response> {
+    if (request.path() != "/metrics") {
+      co_return http::Response::FromError(
+          Error(ErrorCode::kRouteNotFound, "The metrics listener serves only `/metrics`."));
+    }
+    if (request.method != http::Method::kGet && request.method != http::Method::kHead) {
+      co_return http::Response::FromError(
+          Error(ErrorCode::kMethodNotAllowed, "This method is not allowed on this route."));
+    }
+    http::Response r;
+    r.content_type = std::string(metrics::kTextContentType);
+    if (request.method == http::Method::kGet) r.body = metrics.Render();
+    co_return r;
+  };
 }
 
 }  // namespace
@@ -93,7 +134,8 @@ Result<std::unique_ptr<Application>> Application::Start(const Config& config) {
   api_options.write_timeout = config.upstream.write_timeout;
   api_options.anti_entropy = config.anti_entropy.enabled;
   impl->api = std::make_unique<api::Api>(api::Services{
-      *impl->cluster, *impl->runner, *impl->catalog, *impl->auth, api_options, nullptr});
+      *impl->cluster, *impl->runner, *impl->catalog, *impl->auth, api_options, impl->metrics});
+  AddClusterCollector(impl->metrics, *impl->cluster);
 
   http::ServerOptions server_options;
   server_options.address = config.listen.address;
@@ -110,6 +152,15 @@ Result<std::unique_ptr<Application>> Application::Start(const Config& config) {
   impl->server = std::make_unique<http::Server>(
       server_options, [api](http::Request request) { return api->Handle(std::move(request)); });
   MIROIR_RETURN_IF_ERROR(impl->server->Start());
+  if (config.listen.metrics_port != 0) {
+    http::ServerOptions metrics_options = server_options;
+    metrics_options.port = config.listen.metrics_port;
+    metrics_options.threads = 1;
+    metrics_options.max_connections = 64;
+    impl->metrics_server =
+        std::make_unique<http::Server>(metrics_options, MetricsHandler(impl->metrics));
+    MIROIR_RETURN_IF_ERROR(impl->metrics_server->Start());
+  }
 
   workers::HealthCheckerOptions health_options;
   health_options.interval = config.health.interval;
@@ -130,6 +181,7 @@ void Application::Stop() {
   if (!impl_) return;
   if (impl_->health) impl_->health->Stop();
   if (impl_->server) impl_->server->Stop(impl_->config.listen.shutdown_grace);
+  if (impl_->metrics_server) impl_->metrics_server->Stop();
   if (impl_->runner) impl_->runner->Stop();
 }
 

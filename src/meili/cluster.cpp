@@ -82,7 +82,11 @@ boost::asio::awaitable<http::UpstreamResult> Cluster::Send(const std::string& ad
   if (!options_.node_key.empty()) {
     request.headers.Set("Authorization", "Bearer " + options_.node_key);
   }
-  co_return co_await it->second->Send(std::move(request));
+  const auto started = std::chrono::steady_clock::now();
+  http::UpstreamResult result = co_await it->second->Send(std::move(request));
+  result.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - started);
+  co_return result;
 }
 
 boost::asio::awaitable<std::vector<http::UpstreamResult>> Cluster::SendAll(

@@ -15,11 +15,10 @@
 #include "miroir/api/index_catalog.hpp"
 #include "miroir/http/message.hpp"
 #include "miroir/meili/cluster.hpp"
+#include "miroir/metrics/proxy_metrics.hpp"
 #include "miroir/store/store_runner.hpp"
 
 namespace miroir::api {
-
-class Metrics;
 
 struct ApiOptions {
   uint32_t default_shards = 64;
@@ -38,7 +37,7 @@ struct Services {
   IndexCatalog& catalog;
   Authenticator& auth;
   ApiOptions options;
-  Metrics* metrics = nullptr;  // optional
+  metrics::ProxyMetrics& metrics;
 };
 
 class Api {

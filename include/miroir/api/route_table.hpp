@@ -14,6 +14,7 @@
 
 #include "miroir/api/auth.hpp"
 #include "miroir/http/message.hpp"
+#include "miroir/metrics/proxy_metrics.hpp"
 
 namespace miroir::api {
 
@@ -39,11 +40,13 @@ enum class Access {
 
 struct Route {
   http::Method method;
+  std::string path_template;         // "/indexes/{index}/search", the metrics label
   std::vector<std::string> pattern;  // segments; "{name}" captures one
   Access access = Access::kAction;
   std::string action;                // for kAction
   int index_param = -1;              // which capture is the index uid, or -1
   Handler handler;
+  metrics::RouteMetrics* metrics = nullptr;  // set by AttachMetrics
 };
 
 class RouteTable {
@@ -59,6 +62,9 @@ class RouteTable {
     bool path_known = false;  // some route has this path (405 rather than 404)
   };
   Match Find(http::Method method, const std::vector<std::string>& segments) const;
+
+  // Gives every route its entry in metrics. Call once, after the last Add.
+  void AttachMetrics(metrics::ProxyMetrics& metrics);
 
  private:
   std::vector<Route> routes_;

@@ -42,6 +42,7 @@ struct UpstreamResult {
   UpstreamFailure failure = UpstreamFailure::kNone;
   std::string detail;            // human-readable cause when failure != kNone
   UpstreamResponse response;     // valid when failure == kNone
+  std::chrono::microseconds elapsed{0};  // from sending to the answer or the failure
   bool ok() const { return failure == UpstreamFailure::kNone; }
 };
 

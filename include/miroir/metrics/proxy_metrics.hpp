@@ -1,0 +1,99 @@
+// Miroir's metric set, all prefixed `miroir_`: what a request cost and how it
+// ended (per route template), what each node call cost, how wide scatters
+// went. The Api records into it on every request; a scrape renders it in the
+// Prometheus text format together with gauges other components compute at
+// scrape time (node health, ...) through collectors.
+//
+// Routes are registered once at start-up and recorded through the returned
+// reference, so the request path only touches atomics. Node entries are
+// created on first use and never removed (a node's series outlives its
+// removal until restart, as Prometheus expects of counters).
+//
+// Thread-safety: everything may be called from any thread.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "miroir/metrics/instruments.hpp"
+#include "miroir/metrics/text_format.hpp"
+
+namespace miroir::metrics {
+
+// One route template ("/indexes/{index}/search") and method.
+class RouteMetrics {
+ public:
+  RouteMetrics(std::string method, std::string route);
+
+  void Record(unsigned status, double seconds, bool degraded);
+
+ private:
+  friend class ProxyMetrics;
+  static constexpr unsigned kFirstStatus = 100, kLastStatus = 599;
+  std::string method_, route_;
+  std::array<Counter, kLastStatus - kFirstStatus + 1> by_status_;
+  Histogram duration_{kLatencySecondsBuckets};
+  Counter degraded_;
+};
+
+// Why a node call produced no usable answer.
+enum class NodeError { kConnect, kTimeout, kReset, kProtocol, kTooLarge, kServer };
+inline constexpr std::array kNodeErrors = {NodeError::kConnect,  NodeError::kTimeout,
+                                           NodeError::kReset,    NodeError::kProtocol,
+                                           NodeError::kTooLarge, NodeError::kServer};
+
+class NodeMetrics {
+ public:
+  // A call that got an answer (any status below 500).
+  void RecordAnswer(double seconds);
+  void RecordError(NodeError kind, double seconds);
+
+ private:
+  friend class ProxyMetrics;
+  Counter requests_;
+  std::array<Counter, kNodeErrors.size()> errors_;
+  Histogram duration_{kLatencySecondsBuckets};
+};
+
+class ProxyMetrics {
+ public:
+  ProxyMetrics();
+
+  // Start-up only: one entry per route; the reference stays valid.
+  RouteMetrics& AddRoute(std::string method, std::string route);
+  // Requests no route matched, recorded under route="unmatched".
+  RouteMetrics& unmatched() { return *unmatched_; }
+
+  NodeMetrics& Node(const std::string& node_id);
+
+  Gauge& in_flight() { return in_flight_; }
+  // How many nodes one round of a scatter (read or write) addressed.
+  void RecordFanOut(size_t nodes) { fan_out_.Observe(static_cast<double>(nodes)); }
+  // A read round re-sent to other replicas after nodes failed.
+  void RecordScatterRetry() { scatter_retries_.Increment(); }
+
+  // Collectors write whole families computed at scrape time.
+  using Collector = std::function<void(TextWriter&)>;
+  void AddCollector(Collector collector);
+
+  // The whole exposition, in the text format.
+  std::string Render() const;
+
+ private:
+  std::vector<std::unique_ptr<RouteMetrics>> routes_;  // fixed after start-up
+  std::unique_ptr<RouteMetrics> unmatched_;
+  mutable std::shared_mutex nodes_mutex_;
+  std::map<std::string, std::unique_ptr<NodeMetrics>, std::less<>> nodes_;
+  Gauge in_flight_;
+  Histogram fan_out_{kFanOutBuckets};
+  Counter scatter_retries_;
+  mutable std::mutex collectors_mutex_;
+  std::vector<Collector> collectors_;
+};
+
+}  // namespace miroir::metrics
