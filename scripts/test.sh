@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Builds Miroir and runs every test: unit tests (ctest) and end-to-end suites
-# (pytest with the official meilisearch client) on the release build, with
-# warnings as errors. `--sanitize` runs them all again on an ASan+UBSan build
-# (not yet part of CI: see CHANGELOG.md).
+# (pytest with the official meilisearch client) on the release build, then
+# all of them again on an ASan+UBSan build; warnings are errors in both.
+#   scripts/test.sh           both passes (what CI runs)
+#   scripts/test.sh --quick   the release pass only
 set -euo pipefail
 cd "$(dirname "$0")/.."
-sanitize=0
-[ "${1:-}" = "--sanitize" ] && sanitize=1
+sanitize=1
+[ "${1:-}" = "--quick" ] && sanitize=0
 
 scripts/setup.sh
 
