@@ -862,6 +862,8 @@ class Parser {
     }
     Condition c;
     c.attribute = std::move(attr.text);
+    c.attribute_begin = attr.begin;
+    c.attribute_end = attr.end;
 
     // attr IN [...] / attr NOT IN [...]
     if (WordAt(q1) == "IN") return InBody(q1, std::move(c), false, out, next);
@@ -1547,6 +1549,64 @@ std::vector<std::string> Attributes(const Node& node) {
     }
     for (auto it = n->children.rbegin(); it != n->children.rend(); ++it) stack.push_back(&*it);
   }
+  return out;
+}
+
+namespace {
+constexpr std::string_view kMaskedReserved[] = {"_miroir_shard", "_miroir_updated_at",
+                                                "_miroir_digest"};
+constexpr std::string_view kReservedPrefix = "_miroir_";
+}  // namespace
+
+bool IsMaskedReservedName(std::string_view name) {
+  return std::find(std::begin(kMaskedReserved), std::end(kMaskedReserved), name) !=
+         std::end(kMaskedReserved);
+}
+
+std::string MaskedName(std::string_view name) {
+  std::string out(name);
+  for (size_t i = kReservedPrefix.size(); i < out.size(); ++i) {
+    if (out[i] >= 'a' && out[i] <= 'z') out[i] = static_cast<char>(out[i] - 'a' + 'A');
+  }
+  return out;
+}
+
+std::string UnmaskReservedNames(std::string text) {
+  if (text.find(kReservedPrefix) == std::string::npos) return text;
+  for (std::string_view name : kMaskedReserved) {
+    const std::string masked = MaskedName(name);
+    for (size_t at = text.find(masked); at != std::string::npos;
+         at = text.find(masked, at + name.size())) {
+      text.replace(at, masked.size(), name);
+    }
+  }
+  return text;
+}
+
+std::optional<std::string> MaskReservedAttributes(std::string_view text) {
+  if (text.find(kReservedPrefix) == std::string_view::npos) return std::nullopt;
+  if (IsAllUnicodeSpace(text)) return std::nullopt;
+  Parser parser(text);
+  Node root;
+  if (!parser.ParseFilter(&root)) return std::nullopt;
+  std::string out(text);
+  bool changed = false;
+  std::vector<const Node*> stack{&root};
+  while (!stack.empty()) {
+    const Node* n = stack.back();
+    stack.pop_back();
+    for (const Node& child : n->children) stack.push_back(&child);
+    if (n->kind != Node::Kind::kCondition) continue;
+    const Condition& c = n->condition;
+    // Only a name spelled without escapes is the reserved name itself.
+    if (!IsMaskedReservedName(c.attribute) ||
+        c.attribute_end - c.attribute_begin != c.attribute.size()) {
+      continue;
+    }
+    out.replace(c.attribute_begin, c.attribute.size(), MaskedName(c.attribute));
+    changed = true;
+  }
+  if (!changed) return std::nullopt;
   return out;
 }
 

@@ -51,6 +51,10 @@ struct Condition {
   bool negated = false;
   std::vector<Value> values;  // 1 for comparisons, 2 for TO, n for IN, 0 for EXISTS/IS
   std::vector<double> geo;    // arguments of the _geo functions
+  // Where the attribute is spelled in the parsed text (inside its quotes),
+  // as byte offsets. A source position: not part of equality.
+  size_t attribute_begin = 0;
+  size_t attribute_end = 0;
 };
 
 struct Node {
@@ -93,6 +97,33 @@ std::string ToString(const Node& node);
 // order of first appearance, without duplicates. The _geo functions count as
 // naming "_geo".
 std::vector<std::string> Attributes(const Node& node);
+
+// --- Miroir's reserved fields in client filters ---------------------------------
+//
+// Miroir makes `_miroir_shard` (and, with anti-entropy, `_miroir_updated_at`
+// and `_miroir_digest`) filterable on the nodes for its own use. To a client
+// they do not exist: naming one must fail exactly as naming any attribute
+// that is not filterable. Miroir gets that error from the nodes themselves by
+// masking: the name is replaced by a spelling of the same length that no
+// document can hold (the `_miroir_` prefix is reserved) and that Miroir never
+// makes filterable (its tail upper-cased: `_miroir_SHARD`). The node then
+// reports the masked name, at the same position, with the index's own list
+// of filterable patterns; UnmaskReservedNames restores the client's spelling.
+// A client whose filterableAttributes pattern matches the masked name (`*`)
+// gets what Meilisearch gives for an attribute no document has: no match.
+
+// True for the reserved fields Miroir makes filterable on the nodes.
+bool IsMaskedReservedName(std::string_view name);
+// `_miroir_shard` -> `_miroir_SHARD`. REQUIRES: IsMaskedReservedName(name).
+std::string MaskedName(std::string_view name);
+// Replaces every masked spelling in `text` (an error message or body) by the
+// client's spelling.
+std::string UnmaskReservedNames(std::string text);
+
+// `text` with every attribute that IsMaskedReservedName masked (values are
+// left alone); nullopt when the filter names none or does not parse (the
+// node then reports the syntax error as Meilisearch would).
+std::optional<std::string> MaskReservedAttributes(std::string_view text);
 
 // Meilisearch's parser recursion budget. Each parenthesis level costs 4 and
 // each NOT costs 1; 36 nested parenthesis levels is the deepest filter it

@@ -646,5 +646,42 @@ TEST(FilterUnsupported, MalformedPolygonsAndVectorFiltersGetMeilisearchsErrors) 
             "filter.\n10:25 _vectors _vectors EXISTS");
 }
 
+// --- Reserved field masking ----------------------------------------------------
+
+TEST(FilterMask, ReservedAttributesAreMaskedInPlaceValuesAreNot) {
+  EXPECT_EQ(MaskReservedAttributes("_miroir_shard = 1"), "_miroir_SHARD = 1");
+  EXPECT_EQ(MaskReservedAttributes("color = red AND _miroir_shard IN [1, 2]"),
+            "color = red AND _miroir_SHARD IN [1, 2]");
+  EXPECT_EQ(MaskReservedAttributes("NOT \"_miroir_digest\" EXISTS OR _miroir_updated_at > 5"),
+            "NOT \"_miroir_DIGEST\" EXISTS OR _miroir_UPDATED_AT > 5");
+  EXPECT_EQ(MaskReservedAttributes("(_miroir_shard 1 TO 3)"), "(_miroir_SHARD 1 TO 3)");
+  // Same length: Meilisearch's positions in the node's error stay right.
+  const std::string f = "title = x AND _miroir_shard != 4";
+  EXPECT_EQ(MaskReservedAttributes(f)->size(), f.size());
+}
+
+TEST(FilterMask, NothingToMaskOrUnparsableGivesNothing) {
+  EXPECT_EQ(MaskReservedAttributes("title = _miroir_shard"), std::nullopt);
+  EXPECT_EQ(MaskReservedAttributes("title = \"_miroir_shard = 1\""), std::nullopt);
+  EXPECT_EQ(MaskReservedAttributes("_miroir_other = 1"), std::nullopt);
+  EXPECT_EQ(MaskReservedAttributes("color = red"), std::nullopt);
+  // A syntax error is the node's to report, as Meilisearch words it.
+  EXPECT_EQ(MaskReservedAttributes("_miroir_shard = "), std::nullopt);
+  EXPECT_EQ(MaskReservedAttributes("   "), std::nullopt);
+}
+
+TEST(FilterMask, UnmaskRestoresEveryMaskedSpelling) {
+  EXPECT_EQ(MaskedName("_miroir_shard"), "_miroir_SHARD");
+  EXPECT_EQ(MaskedName("_miroir_updated_at"), "_miroir_UPDATED_AT");
+  EXPECT_TRUE(IsMaskedReservedName("_miroir_digest"));
+  EXPECT_FALSE(IsMaskedReservedName("_miroir_SHARD"));
+  EXPECT_FALSE(IsMaskedReservedName("color"));
+  EXPECT_EQ(UnmaskReservedNames("Attribute `_miroir_SHARD` is not filterable.\n1:14 "
+                                "_miroir_SHARD = 1 AND _miroir_DIGEST = 2"),
+            "Attribute `_miroir_shard` is not filterable.\n1:14 "
+            "_miroir_shard = 1 AND _miroir_digest = 2");
+  EXPECT_EQ(UnmaskReservedNames("no names"), "no names");
+}
+
 }  // namespace
 }  // namespace miroir::filter
