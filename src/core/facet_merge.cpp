@@ -91,6 +91,25 @@ bool LooksNumeric(std::string_view s, double* out) {
 
 }  // namespace
 
+std::optional<CandidateCount> CountCandidates(const std::vector<const Block*>& blocks,
+                                              uint64_t max_values) {
+  if (blocks.empty()) return std::nullopt;
+  CandidateCount out;
+  out.exact = true;
+  for (const Block* block : blocks) {
+    uint64_t values = 0;
+    for (const Entry& e : block->distribution) {
+      if (e.facet != "_miroir_shard") continue;
+      out.count += e.count;
+      ++values;
+    }
+    // No value: the node had no candidates. As many values as the node may
+    // list: some may have been cut.
+    if (values >= max_values) out.exact = false;
+  }
+  return out;
+}
+
 void ValueMerger::Clear() {
   entries_.clear();
   node_starts_.clear();

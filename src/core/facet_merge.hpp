@@ -80,6 +80,19 @@ void AppendDistribution(std::string* out, const std::vector<const Block*>& block
 // Appends the merged facetStats object ("{...}") of `blocks`.
 void AppendStats(std::string* out, const std::vector<const Block*>& blocks);
 
+// The documents the nodes counted facets over, read from the
+// `_miroir_shard` facet Miroir adds to their queries: every document holds
+// exactly one shard number, so a node's counts add up to its candidates —
+// uncapped, unlike estimatedTotalHits. A block without the facet counted
+// none. `exact` is false when some block lists `max_values` shards (some
+// may be cut); `count` is then a lower bound. nullopt without blocks.
+struct CandidateCount {
+  uint64_t count = 0;
+  bool exact = false;
+};
+std::optional<CandidateCount> CountCandidates(const std::vector<const Block*>& blocks,
+                                              uint64_t max_values);
+
 using ValueCounts = std::vector<std::pair<std::string_view, uint64_t>>;
 
 // Merges the value lists of one facet from several nodes: sums the counts

@@ -318,6 +318,30 @@ void AppendFacets(std::string* out, const std::vector<const sr::Response*>& resp
   }
 }
 
+// One Meilisearch lists number facet values by their text when at most
+// 3,000 documents match (milli's linear-scan threshold), by value otherwise.
+// The nodes' totals are capped by maxTotalHits, so the count comes from the
+// `_miroir_shard` facet when the nodes were asked for it; the totals are the
+// fallback (exact only while below the cap).
+bool NumbersByText(const SearchRequestInfo& info,
+                   const std::vector<const sr::Response*>& responses, uint64_t capped_total) {
+  constexpr uint64_t kLinearScanThreshold = 3000;
+  if (info.count_shard_facet) {
+    std::vector<const facets::Block*> blocks;
+    for (const sr::Response* r : responses) {
+      if (r->facets.has_distribution) blocks.push_back(&r->facets);
+    }
+    auto candidates = facets::CountCandidates(blocks, info.settings.max_values_per_facet);
+    // Fewer candidates than hits: some node did not list the facet.
+    if (candidates && candidates->count >= capped_total) {
+      if (candidates->exact || candidates->count > kLinearScanThreshold) {
+        return candidates->count <= kLinearScanThreshold;
+      }
+    }
+  }
+  return capped_total <= kLinearScanThreshold;
+}
+
 size_t EstimateSize(const Selection& selection) {
   size_t size = 512;
   for (const auto& [response, index] : selection.hits) {
@@ -358,9 +382,7 @@ simdjson::error_code MergeOne(const SearchRequestInfo& info, std::span<Stream* c
   AppendUint(out, totals.processing_time_ms);
   AppendPagination(out, info, window, totals.hits);
   facets::MergeRules facet_rules = RulesFor(info.settings, /*byte_order=*/false);
-  // One node lists number values by their text when at most 3,000 documents
-  // match (milli's linear-scan threshold), by value otherwise.
-  facet_rules.numbers_by_text = totals.hits + selection.rejected <= 3000;
+  facet_rules.numbers_by_text = NumbersByText(info, responses, totals.hits + selection.rejected);
   AppendFacets(out, responses, facet_rules);
   AppendRequestUid(out, responses, options);
   AppendMember(out, "metadata", FirstOf(responses, &sr::Response::metadata));

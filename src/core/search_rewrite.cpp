@@ -4,10 +4,13 @@
 #include <utility>
 #include <limits>
 
+#include <nlohmann/json.hpp>
+
 #include "core/json_scan.hpp"
 #include "core/json_write.hpp"
 #include "core/rank_compare.hpp"
 #include "core/request_object.hpp"
+#include "miroir/core/filter.hpp"
 
 namespace miroir {
 
@@ -311,7 +314,15 @@ simdjson::error_code ReadQuery(od::value object_value, const char* base, const c
         if (auto err = ReadNull(v, &is_null)) return err;
         info->has_facets = !is_null;
         if (!is_null) {
-          if (auto err = json_scan::Validate(v)) return err;
+          std::vector<std::string> facets;
+          if (auto err = ReadStringArray(v, &got, &facets)) return err;
+          info->count_shard_facet = got == Got::kValue && !facets.empty();
+          // "*" already selects it (it is filterable on every node).
+          info->append_shard_facet =
+              info->count_shard_facet &&
+              std::none_of(facets.begin(), facets.end(), [](const std::string& f) {
+                return f == "*" || f == "_miroir_shard";
+              });
         }
         break;
       }
@@ -379,6 +390,16 @@ void Complete(SearchRequestInfo* info, const IndexSearchSettings& settings) {
   info->settings = settings;
   if (info->distinct.empty()) info->distinct = settings.distinct_attribute;
   info->compare_score_details = !info->sort.empty() || settings.ranking_rules_have_sort;
+  // Page mode counts hits exhaustively, after distinct: a value held on
+  // several shards is one hit, but each node counts it. Each node is asked
+  // for every hit it counts (up to maxTotalHits, beyond which the merged
+  // total is capped anyway), so the merge sees, and subtracts, every
+  // duplicate: totalHits is exact.
+  if (info->page_mode && !info->distinct.empty()) {
+    constexpr uint64_t kDefaultMaxTotalHits = 1000;
+    info->node_hits =
+        std::max(info->node_hits, settings.max_total_hits.value_or(kDefaultMaxTotalHits));
+  }
   if (!info->restricts_attributes) return;
   // The merge reads the distinct value and (when a node sends no score
   // details) the sort values from the documents.
@@ -419,9 +440,21 @@ void AppendQueryObject(std::string* out, const SearchRequestInfo& info,
   if (info.compare_score_details) replaced |= Bit(kShowRankingScoreDetails);
   if (AugmentsAttributes(info)) replaced |= Bit(kAttributesToRetrieve);
   if (shards != nullptr) replaced |= Bit(kFilter);
+  const bool shard_facet = !federated && info.append_shard_facet;
+  if (shard_facet) replaced |= Bit(kFacets);
 
   out->push_back('{');
   request::AppendMembersExcept(out, client_body, info.members, replaced);
+  if (shard_facet) {
+    for (const RequestMember& m : info.members) {
+      if (m.param != kFacets) continue;
+      std::string_view facets = request::MemberValue(client_body, m);  // "[...]"
+      facets.remove_suffix(1);
+      out->append("\"facets\":");
+      out->append(facets);
+      out->append(",\"_miroir_shard\"],");
+    }
+  }
   if (!federated) {
     if (info.page_mode) {
       out->append("\"page\":1,\"hitsPerPage\":");
@@ -730,6 +763,184 @@ std::string CombineFilterString(std::string_view client_filter,
   out.append(") AND ");
   out.append(ShardFilterExpression(shards));
   return out;
+}
+
+namespace {
+
+// A minimal raw JSON walker: it only locates the strings to mask. Any
+// malformed input stops it (the node then reports the body as Meilisearch).
+class ReservedNameMasker {
+ public:
+  explicit ReservedNameMasker(std::string_view text) : in_(text) {}
+
+  bool Run() {
+    size_t p = Skip(0);
+    if (p >= in_.size() || in_[p] != '{') return false;
+    return Object(p, /*depth=*/0, &p);
+  }
+
+  // The body with the replacements applied.
+  std::string Result() const {
+    std::string out;
+    out.reserve(in_.size() + 16);
+    size_t at = 0;
+    for (const auto& [begin, end, text] : edits_) {
+      out.append(in_.substr(at, begin - at));
+      out.append(text);
+      at = end;
+    }
+    out.append(in_.substr(at));
+    return out;
+  }
+  bool changed() const { return !edits_.empty(); }
+
+ private:
+  enum class Role { kNone, kFilter, kName, kSort };
+
+  size_t Skip(size_t p) const {
+    while (p < in_.size() && json_scan::IsJsonSpace(in_[p])) ++p;
+    return p;
+  }
+
+  // A string token at p ('"'); *end is one past its closing quote.
+  bool StringEnd(size_t p, size_t* end) const {
+    for (size_t i = p + 1; i < in_.size(); ++i) {
+      if (in_[i] == '\\') {
+        ++i;
+      } else if (in_[i] == '"') {
+        *end = i + 1;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static Role RoleOf(std::string_view key) {
+    if (key == "filter") return Role::kFilter;
+    if (key == "facets" || key == "distinct" || key == "facetName") return Role::kName;
+    if (key == "sort") return Role::kSort;
+    return Role::kNone;
+  }
+
+  void MaskString(size_t begin, size_t end, Role role) {
+    std::string_view raw = in_.substr(begin, end - begin);
+    if (raw.find("_miroir_") == std::string_view::npos &&
+        raw.find('\\') == std::string_view::npos) {
+      return;
+    }
+    nlohmann::json decoded = nlohmann::json::parse(raw, nullptr, false);
+    if (!decoded.is_string()) return;
+    const std::string& s = decoded.get_ref<const std::string&>();
+    std::optional<std::string> masked;
+    if (role == Role::kFilter) {
+      masked = filter::MaskReservedAttributes(s);
+    } else if (role == Role::kName) {
+      if (filter::IsMaskedReservedName(s)) masked = filter::MaskedName(s);
+    } else if (role == Role::kSort) {
+      // "field:asc": the field is everything before the last colon.
+      const size_t colon = s.rfind(':');
+      if (colon != std::string::npos && filter::IsMaskedReservedName(s.substr(0, colon))) {
+        masked = filter::MaskedName(s.substr(0, colon)) + s.substr(colon);
+      }
+    }
+    if (!masked) return;
+    edits_.push_back({begin, end,
+                      nlohmann::json(*masked).dump(-1, ' ', false,
+                                                   nlohmann::json::error_handler_t::replace)});
+  }
+
+  // Any value at p; strings are masked per `role`, arrays pass it to their
+  // elements (a filter's nested arrays too), objects restart the roles.
+  bool Value(size_t p, Role role, int depth, size_t* next) {
+    if (depth > 64 || p >= in_.size()) return false;
+    const char c = in_[p];
+    if (c == '"') {
+      size_t end = 0;
+      if (!StringEnd(p, &end)) return false;
+      if (role != Role::kNone) MaskString(p, end, role);
+      *next = end;
+      return true;
+    }
+    if (c == '{') return Object(p, depth + 1, next);
+    if (c == '[') {
+      p = Skip(p + 1);
+      if (p < in_.size() && in_[p] == ']') {
+        *next = p + 1;
+        return true;
+      }
+      for (;;) {
+        if (!Value(p, role, depth + 1, &p)) return false;
+        p = Skip(p);
+        if (p >= in_.size()) return false;
+        if (in_[p] == ']') {
+          *next = p + 1;
+          return true;
+        }
+        if (in_[p] != ',') return false;
+        p = Skip(p + 1);
+      }
+    }
+    // A number, true, false or null.
+    while (p < in_.size() && in_[p] != ',' && in_[p] != '}' && in_[p] != ']' &&
+           !json_scan::IsJsonSpace(in_[p])) {
+      ++p;
+    }
+    *next = p;
+    return true;
+  }
+
+  // Only the top-level object and the objects of `queries` have roles.
+  bool Object(size_t p, int depth, size_t* next) {
+    const bool roles = depth == 0 || in_queries_ == depth - 1;
+    p = Skip(p + 1);
+    if (p < in_.size() && in_[p] == '}') {
+      *next = p + 1;
+      return true;
+    }
+    for (;;) {
+      if (p >= in_.size() || in_[p] != '"') return false;
+      size_t key_end = 0;
+      if (!StringEnd(p, &key_end)) return false;
+      std::string_view key = in_.substr(p + 1, key_end - p - 2);
+      p = Skip(key_end);
+      if (p >= in_.size() || in_[p] != ':') return false;
+      p = Skip(p + 1);
+      const Role role = roles ? RoleOf(key) : Role::kNone;
+      const bool queries = roles && depth == 0 && key == "queries";
+      if (queries) in_queries_ = depth + 1;  // the array; its objects are one deeper
+      const bool ok = Value(p, role, depth, &p);
+      if (queries) in_queries_ = -2;
+      if (!ok) return false;
+      p = Skip(p);
+      if (p >= in_.size()) return false;
+      if (in_[p] == '}') {
+        *next = p + 1;
+        return true;
+      }
+      if (in_[p] != ',') return false;
+      p = Skip(p + 1);
+    }
+  }
+
+  struct Edit {
+    size_t begin, end;
+    std::string text;
+  };
+  std::string_view in_;
+  std::vector<Edit> edits_;
+  int in_queries_ = -2;  // depth of the `queries` array while inside it
+};
+
+}  // namespace
+
+std::optional<std::string> MaskReservedNames(std::string_view client_body) {
+  if (client_body.find("_miroir_") == std::string_view::npos &&
+      client_body.find('\\') == std::string_view::npos) {
+    return std::nullopt;
+  }
+  ReservedNameMasker masker(client_body);
+  if (!masker.Run() || !masker.changed()) return std::nullopt;
+  return masker.Result();
 }
 
 }  // namespace miroir

@@ -4,12 +4,15 @@
 // A node is asked for everything the merge needs and nothing is lost:
 //   - offset 0 and limit offset+limit (page mode: page 1 and hitsPerPage
 //     page*hitsPerPage, which keeps `totalHits` exhaustive on every node, so
-//     the merged totalHits/totalPages are exact sums);
+//     the merged totalHits/totalPages are exact sums; with distinct, at
+//     least maxTotalHits, so that the merge sees every duplicate);
 //   - showRankingScore, and showRankingScoreDetails when the order depends on
 //     sort rules (the details carry the sort values the node compared, even
 //     for attributes the client cannot see);
 //   - the distinct attribute and sort fields in attributesToRetrieve when the
 //     client restricted it (stripped again by the merge);
+//   - `_miroir_shard` appended to the client's `facets` (see
+//     count_shard_facet; the merge drops it again);
 //   - `_miroir_shard IN [..]` ANDed with the client's filter when the node
 //     holds shards it was not chosen for. The filter is fused the way
 //     Meilisearch's own sharding fuses filters: the client's filter becomes
@@ -85,7 +88,9 @@ struct SearchRequestInfo {
   uint64_t limit = kDefaultSearchLimit;  // merged hits returned
   uint64_t page = 1;                   // page mode: echoed
   uint64_t hits_per_page = kDefaultSearchLimit;  // page mode: echoed
-  uint64_t node_hits = kDefaultSearchLimit;      // hits asked of each node
+  // Hits asked of each node: offset+limit, or page*hitsPerPage — at least
+  // maxTotalHits in page mode with distinct, for an exact totalHits.
+  uint64_t node_hits = kDefaultSearchLimit;
 
   // --- What the client asked to see. ---
   bool show_ranking_score = false;
@@ -100,6 +105,13 @@ struct SearchRequestInfo {
   // removes them from hits (and from _formatted).
   std::vector<std::string> added_fields;
   bool has_facets = false;
+  // The nodes also answer the `_miroir_shard` facet (the client listed
+  // facets; Miroir appends it unless "*" selects it already): its counts add
+  // up to the documents each node counted facets over, uncapped by
+  // maxTotalHits, which decides how Meilisearch orders number values
+  // (search_merge.cpp).
+  bool count_shard_facet = false;
+  bool append_shard_facet = false;
 
   // --- Settings the merge applies. ---
   IndexSearchSettings settings;
@@ -184,6 +196,18 @@ Result<MultiSearchInfo> AnalyzeMultiSearchRequest(std::string_view client_body,
 // REQUIRES: shards_per_query.size() == info.queries.size(), !info.passthrough.
 std::string BuildNodeMultiSearchBody(const MultiSearchInfo& info, std::string_view client_body,
                                      std::span<const std::vector<uint32_t>* const> shards_per_query);
+
+// --- Miroir's reserved fields named by clients --------------------------------
+
+// A client body (search, /multi-search, facet search, documents fetch or
+// delete by filter) with every use of a reserved field Miroir makes
+// filterable masked (filter.hpp, "Miroir's reserved fields"): attributes in
+// `filter` (string or array form), entries of `facets`, `distinct`,
+// `facetName`, and the field of `sort` entries, also inside the `queries` of
+// a /multi-search. Other bytes are copied as they are. nullopt when nothing
+// needed masking or the body is not a JSON object (the node reports it).
+// Errors relayed for a masked body go through filter::UnmaskReservedNames.
+std::optional<std::string> MaskReservedNames(std::string_view client_body);
 
 // --- Shard filters for routes whose filter is a query parameter ---------------
 

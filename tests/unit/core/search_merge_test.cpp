@@ -462,6 +462,50 @@ TEST(SearchMerge, FacetValuesFollowMeilisearchNormalizationAndNumberRules) {
             R"({"v":{"2":4,"3":1,"10":1,"Blue":7,"red":4}})");
 }
 
+TEST(SearchMerge, ShardFacetCountsDecideHowNumbersAreOrdered) {
+  // Each node capped its total at maxTotalHits (1000): the totals say 2000,
+  // the `_miroir_shard` counts say 4000 candidates: numbers by value.
+  IndexSearchSettings settings;
+  settings.max_total_hits = 1000;
+  SearchRequestInfo info = Analyze(R"({"facets":["v"]})", settings);
+  ASSERT_TRUE(info.count_shard_facet);
+  ojson a = NodeAnswer(ojson::array(), 1000);
+  a["facetDistribution"] = {{"_miroir_shard", {{"1", 1500}, {"2", 500}}},
+                            {"v", {{"2", 4}, {"10", 1}}}};
+  ojson b = NodeAnswer(ojson::array(), 1000);
+  b["facetDistribution"] = {{"_miroir_shard", {{"3", 2000}}}, {"v", {{"3", 1}}}};
+  EXPECT_EQ(Distribution(info, {Node(0, a), Node(1, b)}), R"({"v":{"2":4,"3":1,"10":1}})");
+  // 2,000 candidates in all: by text.
+  a["facetDistribution"]["_miroir_shard"] = {{"1", 1000}};
+  b["facetDistribution"]["_miroir_shard"] = {{"3", 1000}};
+  a["facetDistribution"]["v"] = {{"10", 1}, {"2", 4}};
+  EXPECT_EQ(Distribution(info, {Node(0, a), Node(1, b)}), R"({"v":{"10":1,"2":4,"3":1}})");
+}
+
+TEST(SearchMerge, PageModeDistinctTotalCountsEachValueOnce) {
+  // Family 1 lives on both nodes; each node counts it.
+  SearchRequestInfo info = Analyze(R"({"distinct":"family","page":1,"hitsPerPage":1})");
+  auto hit = [](int id, int family, double score) {
+    ojson h = ScoredHit(id, score);
+    h["family"] = family;
+    return h;
+  };
+  ojson a = NodeAnswer(ojson::array({hit(1, 1, 0.9), hit(2, 2, 0.8)}), 0);
+  a.erase("estimatedTotalHits");
+  a.erase("limit");
+  a.erase("offset");
+  a["hitsPerPage"] = info.node_hits;
+  a["page"] = 1;
+  a["totalPages"] = 1;
+  a["totalHits"] = 2;
+  ojson b = a;
+  b["hits"] = ojson::array({hit(3, 1, 0.7), hit(4, 3, 0.6)});
+  json answer = Merge(info, {Node(0, a), Node(1, b)});
+  EXPECT_EQ(answer["totalHits"], 3);
+  EXPECT_EQ(answer["totalPages"], 3);
+  EXPECT_EQ(Ids(answer), std::vector<int>{1});
+}
+
 // --- Malformed node answers ---------------------------------------------------
 
 void ExpectNodeError(const SearchRequestInfo& info, std::string body) {

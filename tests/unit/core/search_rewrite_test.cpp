@@ -255,7 +255,9 @@ TEST(MultiSearchRewrite, NonFederatedQueriesAreRewrittenLikeSearches) {
   EXPECT_EQ(node["queries"][0]["limit"], 5);
   EXPECT_EQ(node["queries"][0]["offset"], 0);
   EXPECT_EQ(node["queries"][0]["indexUid"], "a");
-  EXPECT_EQ(node["queries"][1]["hitsPerPage"], 8);
+  // Page mode with the index's distinct attribute: every hit a node counts
+  // (maxTotalHits, 1000 by default), so the merged totalHits is exact.
+  EXPECT_EQ(node["queries"][1]["hitsPerPage"], 1000);
   EXPECT_EQ(node["queries"][1]["page"], 1);
 }
 
@@ -314,6 +316,73 @@ TEST(ShardFilter, ExpressionsForQueryParameterRoutes) {
   EXPECT_EQ(ShardFilterExpression({4, 9}), "_miroir_shard IN [4,9]");
   EXPECT_EQ(CombineFilterString("", {4}), "_miroir_shard IN [4]");
   EXPECT_EQ(CombineFilterString("a = 1 OR b = 2", {4}), "(a = 1 OR b = 2) AND _miroir_shard IN [4]");
+}
+
+// --- Reserved field names in client bodies ----------------------------------------
+
+TEST(ReservedNames, FiltersFacetsDistinctSortAndFacetNameAreMasked) {
+  auto masked = MaskReservedNames(
+      R"({"q":"_miroir_shard","filter":["color = red",["_miroir_shard = 1","x = 2"]],)"
+      R"( "facets":["color","_miroir_shard"],"distinct":"_miroir_shard",)"
+      R"( "sort":["_miroir_shard:asc","rank:desc"],"facetName":"_miroir_digest",)"
+      R"( "attributesToRetrieve":["_miroir_shard"]})");
+  ASSERT_TRUE(masked.has_value());
+  EXPECT_EQ(*masked,
+            R"({"q":"_miroir_shard","filter":["color = red",["_miroir_SHARD = 1","x = 2"]],)"
+            R"( "facets":["color","_miroir_SHARD"],"distinct":"_miroir_SHARD",)"
+            R"( "sort":["_miroir_SHARD:asc","rank:desc"],"facetName":"_miroir_DIGEST",)"
+            R"( "attributesToRetrieve":["_miroir_shard"]})");
+}
+
+TEST(ReservedNames, StringFilterAndEscapedSpellingsAreMasked) {
+  EXPECT_EQ(MaskReservedNames(R"({"filter": "_miroir_shard = 1 AND title = \"a\""})"),
+            R"({"filter": "_miroir_SHARD = 1 AND title = \"a\""})");
+  // An escaped spelling is the same name to a node.
+  EXPECT_EQ(MaskReservedNames(R"({"distinct":"_miroir_\u0073hard"})"),
+            R"({"distinct":"_miroir_SHARD"})");
+}
+
+TEST(ReservedNames, MultiSearchQueriesAreMaskedNestedObjectsAreNot) {
+  EXPECT_EQ(MaskReservedNames(R"({"queries":[{"indexUid":"a","filter":"_miroir_shard = 1"},)"
+                              R"({"indexUid":"b","q":"x"}],"federation":{"filter":"_miroir_shard = 1"}})"),
+            R"({"queries":[{"indexUid":"a","filter":"_miroir_SHARD = 1"},)"
+            R"({"indexUid":"b","q":"x"}],"federation":{"filter":"_miroir_shard = 1"}})");
+}
+
+TEST(ReservedNames, NothingToMaskGivesNothing) {
+  EXPECT_EQ(MaskReservedNames(R"({"q":"x","filter":"color = red"})"), std::nullopt);
+  EXPECT_EQ(MaskReservedNames(R"({"q":"_miroir_shard"})"), std::nullopt);
+  EXPECT_EQ(MaskReservedNames(R"(["_miroir_shard"])"), std::nullopt);
+  EXPECT_EQ(MaskReservedNames(R"({"filter":"_miroir_shard = 1")"), std::nullopt);  // malformed
+}
+
+// --- Facets and distinct -----------------------------------------------------------
+
+TEST(SearchRewrite, FacetsGainTheShardFacetThatCountsCandidates) {
+  json node = NodeBody(R"({"q":"","facets":["color", "rank"]})");
+  EXPECT_EQ(node["facets"], json::parse(R"(["color","rank","_miroir_shard"])"));
+  EXPECT_TRUE(Analyze(R"({"facets":["color"]})").count_shard_facet);
+  // "*" already holds it; no facets, none asked.
+  EXPECT_EQ(NodeBody(R"({"facets":["*"]})")["facets"], json::parse(R"(["*"])"));
+  EXPECT_TRUE(Analyze(R"({"facets":["*"]})").count_shard_facet);
+  EXPECT_FALSE(Analyze(R"({"facets":["*"]})").append_shard_facet);
+  EXPECT_FALSE(Analyze(R"({"facets":[]})").count_shard_facet);
+  EXPECT_FALSE(Analyze(R"({"q":"x"})").count_shard_facet);
+  EXPECT_FALSE(NodeBody(R"({"q":"x"})").contains("facets"));
+}
+
+TEST(SearchRewrite, PageModeWithDistinctAsksEachNodeForEveryCountedHit) {
+  EXPECT_EQ(Analyze(R"({"distinct":"family","page":1,"hitsPerPage":20})").node_hits, 1000u);
+  IndexSearchSettings settings;
+  settings.max_total_hits = 300;
+  EXPECT_EQ(Analyze(R"({"distinct":"family","page":2,"hitsPerPage":20})", settings).node_hits,
+            300u);
+  EXPECT_EQ(Analyze(R"({"distinct":"family","page":20,"hitsPerPage":20})", settings).node_hits,
+            400u);
+  settings.distinct_attribute = "family";
+  EXPECT_EQ(Analyze(R"({"page":1,"hitsPerPage":20})", settings).node_hits, 300u);
+  // Offset/limit totals are estimates: nothing more is asked.
+  EXPECT_EQ(Analyze(R"({"distinct":"family","limit":20})").node_hits, 20u);
 }
 
 }  // namespace
