@@ -3,6 +3,8 @@
 #include <charconv>
 
 #include "miroir/core/documents_merge.hpp"
+#include "miroir/core/filter.hpp"
+#include "miroir/core/search_rewrite.hpp"
 #include "miroir/core/index_uid.hpp"
 #include "miroir/meili/index_requests.hpp"
 #include "miroir/meili/request_body.hpp"
@@ -26,6 +28,13 @@ std::string Encode(std::string_view s) {
   return out;
 }
 
+// Errors of a request whose reserved field names were masked (see
+// MaskReservedNames) name the client's spelling again.
+http::Response Unmasked(http::Response r, bool masked) {
+  if (masked && r.status >= 400) r.body = filter::UnmaskReservedNames(std::move(r.body));
+  return r;
+}
+
 http::Response Finish(Result<std::string> merged, bool degraded) {
   if (!merged) return ErrorResponse(merged.error());
   http::Response r = http::Response::Json(200, std::move(*merged));
@@ -45,6 +54,12 @@ awaitable<http::Response> ListDocuments(RequestContext& ctx) {
   const std::string* fields = ctx.query.Get("fields");
   const std::string* sort = ctx.query.Get("sort");
   const std::string* filter = ctx.query.Get("filter");
+  std::optional<std::string> masked_filter;
+  if (filter) {
+    masked_filter = filter::MaskReservedAttributes(*filter);
+    if (masked_filter) filter = &*masked_filter;
+  }
+  const bool masked = masked_filter.has_value();
   DocumentsRequestInfo info = DocumentsInfoFromQuery(*offset, *limit, fields ? *fields : "",
                                                      sort ? *sort : "");
   auto read = PlanIndexRead(ctx.services, uid, /*stable=*/true);
@@ -68,7 +83,7 @@ awaitable<http::Response> ListDocuments(RequestContext& ctx) {
         return MakeRequest(http::Method::kGet, target, "", ctx.services.options.search_timeout);
       });
   if (!outcome) co_return ErrorResponse(outcome.error());
-  if (outcome->client_error) co_return *outcome->client_error;
+  if (outcome->client_error) co_return Unmasked(*outcome->client_error, masked);
   co_return Finish(MergeDocumentsResponses(info, outcome->results), outcome->degraded);
 }
 
@@ -76,14 +91,20 @@ awaitable<http::Response> FetchDocuments(RequestContext& ctx) {
   const std::string& uid = ctx.params[0];
   if (!IsValidIndexUid(uid)) co_return ErrorResponse(meili::InvalidIndexUidError(uid));
   if (auto ok = meili::CheckJsonBody(ctx.request); !ok) co_return ErrorResponse(ok.error());
-  const std::string& body = ctx.request.body;
+  std::string body = ctx.request.body;
+  bool masked = false;
+  if (auto m = MaskReservedNames(body)) {
+    body = std::move(*m);
+    masked = true;
+  }
   auto info = AnalyzeDocumentsFetchRequest(body);
   if (!info) co_return ErrorResponse(info.error());
   const std::string target = "/indexes/" + EncodeSegment(uid) + "/documents/fetch";
   if (info->passthrough) {
-    co_return co_await ForwardToOneNode(
+    http::Response forwarded = co_await ForwardToOneNode(
         ctx.services,
         MakeRequest(http::Method::kPost, target, body, ctx.services.options.search_timeout));
+    co_return Unmasked(std::move(forwarded), masked);
   }
   auto read = PlanIndexRead(ctx.services, uid, /*stable=*/true);
   if (!read) co_return ErrorResponse(read.error());
@@ -94,7 +115,7 @@ awaitable<http::Response> FetchDocuments(RequestContext& ctx) {
                            ctx.services.options.search_timeout);
       });
   if (!outcome) co_return ErrorResponse(outcome.error());
-  if (outcome->client_error) co_return *outcome->client_error;
+  if (outcome->client_error) co_return Unmasked(*outcome->client_error, masked);
   co_return Finish(MergeDocumentsResponses(*info, outcome->results), outcome->degraded);
 }
 

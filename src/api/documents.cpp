@@ -6,12 +6,14 @@
 #include <set>
 
 #include "document_reads.hpp"
+#include "read_plan.hpp"
 #include "index_ops.hpp"
 #include "miroir/core/document_batch.hpp"
 #include "miroir/core/filter.hpp"
 #include "miroir/core/hash.hpp"
 #include "miroir/core/index_uid.hpp"
 #include "miroir/core/router.hpp"
+#include "miroir/core/search_rewrite.hpp"
 #include "miroir/meili/index_requests.hpp"
 #include "miroir/meili/request_body.hpp"
 #include "resources.hpp"
@@ -268,8 +270,33 @@ awaitable<http::Response> DeleteByFilter(RequestContext& ctx) {
   }
   OJson details{{"providedIds", 0}, {"deletedDocuments", nullptr},
                 {"originalFilter", filter.dump()}};
+  std::string node_body = body->dump();
+  if (auto masked = MaskReservedNames(node_body)) {
+    // The filter names a reserved field: the nodes get it masked (see
+    // MaskReservedNames), so none deletes by it. Meilisearch would fail the
+    // task with the filter error a documents fetch gives: ask one node for
+    // that error first and fail the task without touching any document.
+    node_body = std::move(*masked);
+    auto masked_body = json::parse(node_body, nullptr, false);
+    json probe = {{"filter", masked_body.is_object() ? masked_body["filter"] : json()},
+                  {"limit", 0}};
+    http::Response checked = co_await ForwardToOneNode(
+        ctx.services, MakeRequest(http::Method::kPost, DocumentsPath(uid) + "/fetch",
+                                  probe.dump(), ctx.services.options.search_timeout));
+    auto error = json::parse(checked.body, nullptr, false);
+    if (checked.status == 400 && error.is_object() &&
+        error.value("code", "") == ErrorCodeName(ErrorCode::kInvalidDocumentFilter) &&
+        error.contains("message") && error["message"].is_string()) {
+      // Task errors name the index, as Meilisearch's do.
+      Error failure(ErrorCode::kInvalidDocumentFilter,
+                    "Index `" + uid + "`: " +
+                        filter::UnmaskReservedNames(error["message"].get<std::string>()));
+      co_return co_await RecordFailedTask(ctx.services, uid, "documentDeletion", details,
+                                          failure);
+    }
+  }
   co_return co_await BroadcastDeletion(
-      ctx, MakeRequest(http::Method::kPost, DocumentsPath(uid) + "/delete", body->dump(),
+      ctx, MakeRequest(http::Method::kPost, DocumentsPath(uid) + "/delete", node_body,
                        ctx.services.options.write_timeout),
       details);
 }

@@ -7,6 +7,7 @@
 
 #include "miroir/core/crypto.hpp"
 #include "miroir/core/facet_search.hpp"
+#include "miroir/core/filter.hpp"
 #include "miroir/core/index_uid.hpp"
 #include "miroir/core/search_merge.hpp"
 #include "miroir/core/search_rewrite.hpp"
@@ -51,6 +52,20 @@ http::Response Finish(Result<std::string> merged, bool degraded) {
   return r;
 }
 
+// A client body naming Miroir's reserved fields is sent masked (see
+// MaskReservedNames); the nodes' errors then name the masked spelling.
+bool MaskReserved(std::string* body) {
+  auto masked = MaskReservedNames(*body);
+  if (!masked) return false;
+  *body = std::move(*masked);
+  return true;
+}
+
+http::Response Unmasked(http::Response r, bool masked) {
+  if (masked && r.status >= 400) r.body = filter::UnmaskReservedNames(std::move(r.body));
+  return r;
+}
+
 awaitable<http::Response> Search(RequestContext& ctx) {
   const std::string& uid = ctx.params[0];
   if (!IsValidIndexUid(uid)) co_return ErrorResponse(meili::InvalidIndexUidError(uid));
@@ -66,6 +81,7 @@ awaitable<http::Response> Search(RequestContext& ctx) {
   auto filtered = ApplyTenantFilter(ctx.grant, std::move(body));
   if (!filtered) co_return ErrorResponse(filtered.error());
   body = std::move(*filtered);
+  const bool masked = MaskReserved(&body);
 
   auto read = PlanIndexRead(ctx.services, uid, false, QueryRotation(body));
   if (!read) co_return ErrorResponse(read.error());
@@ -74,9 +90,10 @@ awaitable<http::Response> Search(RequestContext& ctx) {
   if (!info) co_return ErrorResponse(info.error());
   const std::string target = IndexPath(uid, "/search");
   if (info->passthrough) {
-    co_return co_await ForwardToOneNode(
+    http::Response forwarded = co_await ForwardToOneNode(
         ctx.services,
         MakeRequest(http::Method::kPost, target, body, ctx.services.options.search_timeout));
+    co_return Unmasked(std::move(forwarded), masked);
   }
   auto outcome = co_await ExecuteRead(
       ctx.services, *read, [&](const std::vector<uint32_t>* shards) {
@@ -84,7 +101,7 @@ awaitable<http::Response> Search(RequestContext& ctx) {
                            ctx.services.options.search_timeout);
       });
   if (!outcome) co_return ErrorResponse(outcome.error());
-  if (outcome->client_error) co_return *outcome->client_error;
+  if (outcome->client_error) co_return Unmasked(*outcome->client_error, masked);
   co_return Finish(MergeSearchResponses(*info, outcome->results, FreshMergeOptions()), outcome->degraded);
 }
 
@@ -94,7 +111,8 @@ awaitable<http::Response> FacetSearch(RequestContext& ctx) {
   if (auto ok = meili::CheckJsonBody(ctx.request); !ok) co_return ErrorResponse(ok.error());
   auto filtered = ApplyTenantFilter(ctx.grant, ctx.request.body);
   if (!filtered) co_return ErrorResponse(filtered.error());
-  const std::string body = std::move(*filtered);
+  std::string body = std::move(*filtered);
+  const bool masked = MaskReserved(&body);
   auto read = PlanIndexRead(ctx.services, uid);
   if (!read) co_return ErrorResponse(read.error());
   auto settings = co_await SearchSettingsFor(ctx.services, uid);
@@ -102,9 +120,10 @@ awaitable<http::Response> FacetSearch(RequestContext& ctx) {
   if (!info) co_return ErrorResponse(info.error());
   const std::string target = IndexPath(uid, "/facet-search");
   if (info->passthrough) {
-    co_return co_await ForwardToOneNode(
+    http::Response forwarded = co_await ForwardToOneNode(
         ctx.services,
         MakeRequest(http::Method::kPost, target, body, ctx.services.options.search_timeout));
+    co_return Unmasked(std::move(forwarded), masked);
   }
   auto outcome = co_await ExecuteRead(
       ctx.services, *read, [&](const std::vector<uint32_t>* shards) {
@@ -113,7 +132,7 @@ awaitable<http::Response> FacetSearch(RequestContext& ctx) {
                            ctx.services.options.search_timeout);
       });
   if (!outcome) co_return ErrorResponse(outcome.error());
-  if (outcome->client_error) co_return *outcome->client_error;
+  if (outcome->client_error) co_return Unmasked(*outcome->client_error, masked);
   co_return Finish(MergeFacetSearchResponses(*info, outcome->results), outcome->degraded);
 }
 
@@ -125,7 +144,8 @@ awaitable<http::Response> MultiSearch(RequestContext& ctx) {
     co_return ErrorResponse(granted.error());
   }
   if (auto ok = meili::CheckJsonBody(ctx.request); !ok) co_return ErrorResponse(ok.error());
-  const std::string& body = ctx.request.body;
+  std::string body = ctx.request.body;
+  const bool masked = MaskReserved(&body);
 
   // Settings of every index named, loaded before the (synchronous) analysis.
   std::map<std::string, std::shared_ptr<const IndexSearchSettings>> settings;
@@ -148,9 +168,10 @@ awaitable<http::Response> MultiSearch(RequestContext& ctx) {
   });
   if (!info) co_return ErrorResponse(info.error());
   if (info->passthrough) {
-    co_return co_await ForwardToOneNode(
+    http::Response forwarded = co_await ForwardToOneNode(
         ctx.services, MakeRequest(http::Method::kPost, "/multi-search", body,
                                   ctx.services.options.search_timeout));
+    co_return Unmasked(std::move(forwarded), masked);
   }
 
   // Per query: its index's key check (errors name the query) and its plan.
@@ -221,7 +242,9 @@ awaitable<http::Response> MultiSearch(RequestContext& ctx) {
       degraded = true;
       continue;
     }
-    if (r.result.response.status >= 400) co_return RelayNodeResponse(r.result);
+    if (r.result.response.status >= 400) {
+      co_return Unmasked(RelayNodeResponse(r.result), masked);
+    }
     NodeResult result;
     result.body.reserve(r.result.response.body.size() + kNodeBodyPadding);
     result.body = r.result.response.body;
