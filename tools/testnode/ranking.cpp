@@ -124,7 +124,8 @@ namespace {
 // Ranks one document from the runs of its matched words (`matched` lists
 // their indexes in query order; `n` is the number of query words).
 KeywordMatch Describe(uint32_t doc, const Run* all_runs, const size_t* matched, size_t kept,
-                      size_t n, bool by_attribute) {
+                      size_t n, const KeywordOptions& options) {
+  const bool by_attribute = options.proximity_by_attribute;
   // Like milli's ranking rules, which look past the typo rule only at the
   // words of the bucket they rank, the other rules see each word's
   // occurrences with its fewest typos.
@@ -153,16 +154,25 @@ KeywordMatch Describe(uint32_t doc, const Run* all_runs, const size_t* matched, 
   m.doc = doc;
   m.matched_words = static_cast<uint8_t>(kept);
   // The most important attribute holding a word, and the first word
-  // position in it (runs are sorted by attribute then position).
+  // position in it (runs are sorted by attribute then position). When every
+  // attribute weighs the same, all are attribute 0 and the position is the
+  // first one in any attribute.
   m.best_attr = UINT16_MAX;
   m.best_pos = UINT16_MAX;
   uint8_t exact_words = 0;
   for (size_t k = 0; k < kept; ++k) {
     const Run& r = runs[matched[k]];
-    const QueryPosting& p = *r.begin;
-    if (p.attr < m.best_attr || (p.attr == m.best_attr && p.pos < m.best_pos)) {
-      m.best_attr = p.attr;
-      m.best_pos = p.pos;
+    if (options.equal_attribute_weights) {
+      m.best_attr = 0;
+      for (const QueryPosting* q = r.begin; q != r.end; ++q) {
+        m.best_pos = std::min(m.best_pos, q->pos);
+      }
+    } else {
+      const QueryPosting& p = *r.begin;
+      if (p.attr < m.best_attr || (p.attr == m.best_attr && p.pos < m.best_pos)) {
+        m.best_attr = p.attr;
+        m.best_pos = p.pos;
+      }
     }
     exact_words += HasExact(r) ? 1 : 0;
   }
@@ -270,8 +280,7 @@ std::vector<KeywordMatch> MatchKeywords(const std::vector<QueryTerm>& terms,
       }
     }
     if (kept == 0) continue;
-    out.push_back(Describe(doc, runs.data(), matched.data(), kept, n,
-                           options.proximity_by_attribute));
+    out.push_back(Describe(doc, runs.data(), matched.data(), kept, n, options));
   }
   return out;
 }

@@ -83,6 +83,10 @@ struct KeywordMatch {
 struct KeywordOptions {
   MatchingStrategy strategy = MatchingStrategy::kLast;
   bool proximity_by_attribute = false;  // proximityPrecision byAttribute
+  // searchableAttributes ["*"]: milli gives every field weight 0, so the
+  // attribute rules cannot tell fields apart (a field added to the documents
+  // changes no score); an explicit list weighs fields by their rank in it.
+  bool equal_attribute_weights = false;
 };
 
 // The documents matching `terms` (at least the words the strategy cannot
@@ -92,7 +96,7 @@ std::vector<KeywordMatch> MatchKeywords(const std::vector<QueryTerm>& terms,
                                         const KeywordOptions& options);
 
 // The rank a rank rule gives a match; `words` is the number of query words,
-// `attributes` the number of searchable attributes.
+// `attributes` the number of attribute weights (1 when all weigh the same).
 constexpr uint32_t kProximityStep = 7;
 constexpr uint32_t kPositionBuckets = 11;
 Rank WordsRank(const KeywordMatch& m, size_t words);

@@ -182,7 +182,9 @@ Result<void> SearchRun::Validate() {
 
 Result<void> SearchRun::CheckSearchableOn() {
   std::vector<std::string> names = index_.SearchableNames();
-  attribute_count_ = std::max<size_t>(names.size(), 1);
+  // With searchableAttributes ["*"] every field has weight 0 (milli's
+  // FieldidsWeightsMap): one weight, whatever the number of fields.
+  attribute_count_ = s_.searchable_attributes ? std::max<size_t>(names.size(), 1) : 1;
   if (!s_.typo_tolerance.disable_on_attributes.empty()) {
     exact_attrs_.assign(std::min<size_t>(names.size(), 0x2000), false);
     for (size_t i = 0; i < exact_attrs_.size(); ++i) {
@@ -408,6 +410,7 @@ void SearchRun::RankKeywords(const Bitmap& universe) {
   KeywordOptions options;
   options.strategy = q_.matching_strategy;
   options.proximity_by_attribute = s_.proximity_precision == "byAttribute";
+  options.equal_attribute_weights = !s_.searchable_attributes;
   matches_ = MatchKeywords(terms, options);
   docs_.reserve(matches_.size());
   for (const auto& m : matches_) docs_.push_back(m.doc);
