@@ -9,29 +9,22 @@ from __future__ import annotations
 
 # (regular expression searched in the test's node id, reason)
 KNOWN_GAPS: list[tuple[str, str]] = [
-    ("placeholder-facets",
-     "facet merge orders numeric facet values by their text when each node saw at most "
-     "3,000 matches, although the whole index has more (Meilisearch then orders by value); "
-     "the merge must decide on the summed count (src/core/facet_merge.cpp)"),
-    ("word-scores",
-     "the test node's _rankingScore depends on index-wide statistics, so a shard scores a "
-     "document differently from one whole index; Meilisearch's score is per document "
-     "(tools/testnode/ranking.cpp)"),
-    (r"test_reserved_field_is_not_usable_by_clients\[.*-(distinct|facet-search|facets|"
-     r"fetch-filter|filter-and|filter)\]",
-     "Miroir does not yet refuse client filters, sorts, facets, distinct and facet searches "
-     "on _miroir_* fields: the nodes accept them because Miroir makes them filterable"),
+    (r"RG1-RF1-S16-3-placeholder-facets|"
+     r"test_facet_values_beyond_max_values_per_facet\[RG1-RF1",
+     "a node holding at most 3,000 of the matches lists number facet values in text order, "
+     "so its maxValuesPerFacet cut drops values that the merged order (by value: the whole "
+     "index has more matches) keeps, and their counts come out short. Exact counts need the "
+     "nodes to list more values than the client's maxValuesPerFacet (Miroir raising it on the "
+     "nodes and keeping the client's value for settings reads and the merge); this placement "
+     "has such a node (src/core/facet_merge.cpp, src/api/settings.cpp)"),
     ("test_reserved_field_is_not_searchable",
-     "a q matching a _miroir_* value still finds documents: Miroir does not yet exclude its "
-     "reserved fields from searchableAttributes on the nodes"),
-    ("test_delete_by_reserved_field_deletes_nothing",
-     "delete by filter on a _miroir_* field is not refused yet (same gap as filters)"),
-    ("test_facet_values_beyond_max_values_per_facet",
-     "facet merge keeps values past maxValuesPerFacet when the nodes' value sets differ, and "
-     "orders numeric values by text (same root cause as placeholder-facets)"),
-    ("test_distinct_total_in_page_mode",
-     "page-mode totalHits with `distinct` sums the nodes' distinct counts; a distinct value "
-     "present on several shards is counted once per shard"),
+     "a q made of digits matches _miroir_shard on the nodes. With searchableAttributes [\"*\"] "
+     "Meilisearch cannot leave one field out, and an explicit list is not equivalent ([\"*\"] "
+     "weighs every field 0, a list weighs fields by rank; it would also need a settings update, "
+     "a reindex, before every batch bringing a new field). The faithful fix is per query: "
+     "send `attributesToSearchOn` = every known field but the reserved ones when the client "
+     "sends none (Meilisearch keeps the 0 weights and ignores unknown names under [\"*\"]), "
+     "with the field list kept current by the document write path (src/api/documents.cpp)"),
 ]
 
 
