@@ -38,20 +38,27 @@ build/src/miroir --config config/miroir.local.yaml >data/miroir.log 2>&1 &
 pids+=($!)
 wait_healthy "http://127.0.0.1:7700"
 
+# Waits for the task whose summary is on stdin to succeed.
+wait_task() {
+  local task status
+  task=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["taskUid"])')
+  for _ in $(seq 1 300); do
+    status=$(curl -fsS "http://127.0.0.1:7700/tasks/$task" |
+      python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')
+    [ "$status" = succeeded ] && return 0
+    [ "$status" = failed ] && { echo "demo: task $task failed" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "demo: task $task did not finish" >&2
+  exit 1
+}
+
 echo "== loading 1,000 books into index 'books' through Miroir"
-task=$(python3 scripts/sample_dataset.py 1000 |
+python3 scripts/sample_dataset.py 1000 |
   curl -fsS -X POST 'http://127.0.0.1:7700/indexes/books/documents?primaryKey=id' \
-    -H 'Content-Type: application/json' --data-binary @- |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["taskUid"])')
-for _ in $(seq 1 200); do
-  status=$(curl -fsS "http://127.0.0.1:7700/tasks/$task" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')
-  [ "$status" = succeeded ] && break
-  [ "$status" = failed ] && { echo "demo: task $task failed" >&2; exit 1; }
-  sleep 0.1
-done
+    -H 'Content-Type: application/json' --data-binary @- | wait_task
 curl -fsS -X PUT 'http://127.0.0.1:7700/indexes/books/settings/filterable-attributes' \
-  -H 'Content-Type: application/json' --data '["genre","year"]' >/dev/null
+  -H 'Content-Type: application/json' --data '["genre","year"]' | wait_task
 
 echo "== search: q=garden, filter year >= 2000, 3 hits"
 curl -fsS -X POST 'http://127.0.0.1:7700/indexes/books/search' -H 'Content-Type: application/json' \
