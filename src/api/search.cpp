@@ -24,18 +24,53 @@ std::string IndexPath(const std::string& uid, std::string_view rest) {
   return "/indexes/" + EncodeSegment(uid) + std::string(rest);
 }
 
-// A tenant token's rule filter is ANDed with the query's own filter.
+// A tenant token's rule filter is ANDed with the query's own filter the way
+// Meilisearch fuses them: both as lists of AND-ed terms, the query's first.
+void FuseTenantFilter(const TenantRule& rule, json& query) {
+  if (!rule.filter || rule.filter->is_null()) return;
+  const json& rule_filter = *rule.filter;
+  if (!query.contains("filter") || query["filter"].is_null()) {
+    query["filter"] = rule_filter;
+    return;
+  }
+  json fused = query["filter"].is_array() ? query["filter"] : json::array({query["filter"]});
+  if (rule_filter.is_array()) {
+    for (const auto& term : rule_filter) fused.push_back(term);
+  } else {
+    fused.push_back(rule_filter);
+  }
+  query["filter"] = std::move(fused);
+}
+
 Result<std::string> ApplyTenantFilter(const Grant& grant, std::string body) {
   if (!grant.tenant_rule || !grant.tenant_rule->filter) return body;
   json query = json::parse(body, nullptr, false);
   if (!query.is_object()) return body;  // the node reports the malformed body
-  json rule = *grant.tenant_rule->filter;
-  if (query.contains("filter") && !query["filter"].is_null()) {
-    query["filter"] = json::array({rule, query["filter"]});
-  } else {
-    query["filter"] = rule;
-  }
+  FuseTenantFilter(*grant.tenant_rule, query);
   return query.dump();
+}
+
+// Multi-search with a tenant token: each query gets the rule of its index.
+// Queries the token does not allow are left alone; their error comes later,
+// naming the query.
+std::string ApplyTenantFilters(const Authenticator& auth, std::string_view authorization,
+                               std::string body) {
+  if (authorization.find('.') == std::string_view::npos) return body;  // not a JWT
+  json parsed = json::parse(body, nullptr, false);
+  if (!parsed.is_object() || !parsed.contains("queries") || !parsed["queries"].is_array()) {
+    return body;
+  }
+  bool changed = false;
+  for (auto& query : parsed["queries"]) {
+    if (!query.is_object() || !query.contains("indexUid") || !query["indexUid"].is_string()) {
+      continue;
+    }
+    auto granted = auth.Authorize(authorization, "search", query["indexUid"].get<std::string>());
+    if (!granted || !granted->tenant_rule || !granted->tenant_rule->filter) continue;
+    FuseTenantFilter(*granted->tenant_rule, query);
+    changed = true;
+  }
+  return changed ? parsed.dump() : body;
 }
 
 // Every search answer carries its own request uid, as Meilisearch's do.
@@ -144,7 +179,7 @@ awaitable<http::Response> MultiSearch(RequestContext& ctx) {
     co_return ErrorResponse(granted.error());
   }
   if (auto ok = meili::CheckJsonBody(ctx.request); !ok) co_return ErrorResponse(ok.error());
-  std::string body = ctx.request.body;
+  std::string body = ApplyTenantFilters(ctx.services.auth, authorization, ctx.request.body);
   const bool masked = MaskReserved(&body);
 
   // Settings of every index named, loaded before the (synchronous) analysis.
@@ -183,11 +218,6 @@ awaitable<http::Response> MultiSearch(RequestContext& ctx) {
       Error e = granted.error();
       e.message = "Inside `.queries[" + std::to_string(i) + "]`: " + e.message;
       co_return ErrorResponse(e);
-    }
-    if (granted->tenant_rule && granted->tenant_rule->filter) {
-      co_return ErrorResponse(Error(ErrorCode::kMiroirUnsupported,
-                                    "Tenant-token filters in /multi-search are not supported by "
-                                    "Miroir yet; use /indexes/{uid}/search."));
     }
     auto read = PlanIndexRead(ctx.services, uid);
     if (!read) {
