@@ -7,6 +7,7 @@ find_package(SQLite3 REQUIRED)  # CMake's FindSQLite3: target SQLite::SQLite3
 find_package(yaml-cpp REQUIRED)  # imported target: yaml-cpp
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)  # Debian libhiredis-dev (0.14)
 
 # Beast and Asio are header-only; compile them in one place per binary would be
 # ideal, but Boost 1.81 has no separate-compilation switch for Beast, so we keep

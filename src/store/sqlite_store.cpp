@@ -13,6 +13,7 @@
 #include <string_view>
 #include <variant>
 
+#include "record_codec.hpp"
 #include "sqlite_db.hpp"
 
 namespace miroir::store {
@@ -89,29 +90,14 @@ constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 constexpr std::string_view kTaskColumns =
     "uid, index_uid, type, status, canceled_by, enqueued_at, started_at, finished_at, payload";
 
-int64_t ToMicros(SystemTime t) {
-  return std::chrono::floor<std::chrono::microseconds>(t.time_since_epoch()).count();
-}
-
-int64_t ToMicrosCeil(SystemTime t) {
-  return std::chrono::ceil<std::chrono::microseconds>(t.time_since_epoch()).count();
-}
-
-SystemTime FromMicros(int64_t us) {
-  return SystemTime(
-      std::chrono::duration_cast<SystemTime::duration>(std::chrono::microseconds(us)));
-}
+using codec::Dump;
+using codec::FromMicros;
+using codec::ToMicros;
+using codec::ToMicrosCeil;
 
 std::optional<int64_t> OptionalMicros(const std::optional<SystemTime>& t) {
   if (!t) return std::nullopt;
   return ToMicros(*t);
-}
-
-// JSON text that never throws: client-supplied strings inside details or
-// errors may hold invalid UTF-8, which a strict dump would refuse.
-template <class J>
-std::string Dump(const J& j) {
-  return j.dump(-1, ' ', false, nlohmann::detail::error_handler_t::replace);
 }
 
 // The exclusive lock on `<db>.lock` that keeps a second Miroir process off
@@ -274,13 +260,6 @@ class SqliteStore::Impl {
     if (t.uid > kMaxSqlInt || (t.canceled_by && *t.canceled_by > kMaxSqlInt)) {
       return db_->Internal("task uid " + std::to_string(t.uid) + " or its canceledBy is too large");
     }
-    ordered_json payload = ordered_json::object();
-    payload["details"] = t.details;
-    if (t.error) payload["error"] = *t.error;
-    ordered_json nodes = ordered_json::array();
-    for (const auto& n : t.node_tasks) nodes.push_back({{"node", n.node_id}, {"uid", n.task_uid}});
-    payload["nodeTasks"] = std::move(nodes);
-
     MIROIR_ASSIGN_OR_RETURN(Statement stmt,
                             db_->Prepare("INSERT OR REPLACE INTO tasks (" +
                                          std::string(kTaskColumns) +
@@ -295,7 +274,7 @@ class SqliteStore::Impl {
         .Bind(6, ToMicros(t.enqueued_at))
         .Bind(7, OptionalMicros(t.started_at))
         .Bind(8, OptionalMicros(t.finished_at))
-        .Bind(9, std::string_view(Dump(payload)));
+        .Bind(9, std::string_view(codec::TaskPayload(t)));
     return stmt.Run();
   }
 
@@ -568,24 +547,7 @@ class SqliteStore::Impl {
     if (auto s = stmt.OptionalInt(6)) t.started_at = FromMicros(*s);
     if (auto f = stmt.OptionalInt(7)) t.finished_at = FromMicros(*f);
 
-    // ordered_json keeps the details' keys in the order they were written,
-    // which is the order clients see them in.
-    ordered_json payload = ordered_json::parse(stmt.Text(8), nullptr, false);
-    if (payload.is_discarded() || !payload.is_object()) return corrupt("payload is not JSON");
-    if (auto it = payload.find("details"); it != payload.end()) t.details = std::move(*it);
-    if (auto it = payload.find("error"); it != payload.end()) t.error = std::move(*it);
-    if (auto it = payload.find("nodeTasks"); it != payload.end()) {
-      if (!it->is_array()) return corrupt("nodeTasks is not an array");
-      for (const auto& n : *it) {
-        auto node = n.find("node");
-        auto uid = n.find("uid");
-        if (!n.is_object() || node == n.end() || !node->is_string() || uid == n.end() ||
-            !uid->is_number_unsigned()) {
-          return corrupt("malformed node task " + Dump(n));
-        }
-        t.node_tasks.push_back({node->get<std::string>(), uid->get<uint64_t>()});
-      }
-    }
+    if (auto bad = codec::ReadTaskPayload(stmt.Text(8), t)) return corrupt(*bad);
     return t;
   }
 
