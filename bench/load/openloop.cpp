@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <iterator>
 #include <memory>
 #include <string>
@@ -153,6 +154,7 @@ struct Run {
   std::vector<int64_t> latencies_ns;  // recorded requests that got a 2xx
   uint64_t errors = 0;            // recorded requests with no 2xx (status, timeout, I/O)
   uint64_t non_2xx = 0;
+  std::map<unsigned, uint64_t> non_2xx_by_status;  // status -> count
   uint64_t reconnects = 0;
   Clock::time_point last_done;
 
@@ -220,7 +222,10 @@ awaitable<void> Connection(Run& run) {
           std::chrono::duration_cast<std::chrono::nanoseconds>(done - intended).count());
     } else {
       ++run.errors;
-      if (status != 0) ++run.non_2xx;
+      if (status != 0) {
+        ++run.non_2xx;
+        ++run.non_2xx_by_status[status];
+      }
     }
   }
 }
@@ -265,24 +270,30 @@ int main(int argc, char** argv) {
   auto us = [&](double p) { return Percentile(lat, p) / 1000.0; };
   const double max_us = lat.empty() ? 0 : static_cast<double>(lat.back()) / 1000.0;
 
+  std::string statuses;  // "503":12,"500":1
+  for (const auto& [status, count] : run.non_2xx_by_status) {
+    if (!statuses.empty()) statuses += ',';
+    statuses += "\"" + std::to_string(status) + "\":" + std::to_string(count);
+  }
   if (o.json) {
     std::printf(
         "{\"url\":\"http://%s:%u%s\",\"rate\":%.1f,\"connections\":%u,\"duration_s\":%.3f,"
-        "\"requests\":%llu,\"errors\":%llu,\"non_2xx\":%llu,\"reconnects\":%llu,"
+        "\"requests\":%llu,\"errors\":%llu,\"non_2xx\":%llu,\"non_2xx_by_status\":{%s},"
+        "\"reconnects\":%llu,"
         "\"throughput\":%.1f,\"latency_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,"
         "\"p99.9\":%.1f,\"max\":%.1f}}\n",
         o.host.c_str(), o.port, o.target.c_str(), o.rate, o.connections, elapsed,
         static_cast<unsigned long long>(completed), static_cast<unsigned long long>(run.errors),
-        static_cast<unsigned long long>(run.non_2xx),
+        static_cast<unsigned long long>(run.non_2xx), statuses.c_str(),
         static_cast<unsigned long long>(run.reconnects), throughput, us(50), us(90), us(99),
         us(99.9), max_us);
   } else {
     std::printf("%s %s:%u%s  rate %.0f/s  %u connections  %.2f s\n", o.method.c_str(),
                 o.host.c_str(), o.port, o.target.c_str(), o.rate, o.connections, elapsed);
-    std::printf("  %llu ok, %llu errors (%llu non-2xx), %llu reconnects, %.1f req/s\n",
+    std::printf("  %llu ok, %llu errors (%llu non-2xx {%s}), %llu reconnects, %.1f req/s\n",
                 static_cast<unsigned long long>(completed),
                 static_cast<unsigned long long>(run.errors),
-                static_cast<unsigned long long>(run.non_2xx),
+                static_cast<unsigned long long>(run.non_2xx), statuses.c_str(),
                 static_cast<unsigned long long>(run.reconnects), throughput);
     std::printf("  latency from intended send (us): p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  "
                 "max %.1f\n",

@@ -600,8 +600,12 @@ def report(r: dict) -> str:
         for k, v in p["openloop"].items():
             pct[k] = {q: med(x["latency_us"][q] for x in v) for q in ("p50", "p90", "p99", "p99.9", "max")}
             errors = sum(x["errors"] for x in v)
+            statuses: dict[str, int] = {}
+            for x in v:
+                for code, n in x.get("non_2xx_by_status", {}).items():
+                    statuses[code] = statuses.get(code, 0) + n
             lines.append(f"  {k:7s} " + "  ".join(f"{q} {pct[k][q]:8.0f}" for q in pct[k])
-                         + f"  errors {errors}")
+                         + f"  errors {errors}" + (f" {statuses}" if statuses else ""))
         for k in ("nginx", "miroir"):
             d50 = pct[k]["p50"] - pct["direct"]["p50"]
             d99 = pct[k]["p99"] - pct["direct"]["p99"]
