@@ -416,15 +416,17 @@ Result<std::string> MergeSearchResponses(const SearchRequestInfo& info,
     streams[i].response.node_order = docs[i]->node->node_order;
     if ((err = streams[i].reader.Start(docs[i]->root, docs[i]->node->body.data(),
                                        std::span(&policy, 1), /*federated=*/false, &store,
-                                       &streams[i].response))) {
+                                       &streams[i].response, docs[i]->node->body))) {
       return NodeError("search answer", err);
     }
     view.push_back(&streams[i]);
   }
   std::string out = "{";
   if ((err = MergeOne(info, view, store, options, &out))) return NodeError("search answer", err);
-  for (const auto& d : docs) {
-    if (!json_scan::AtEnd(d->doc)) return NodeError("search answer", simdjson::TRAILING_CONTENT);
+  for (size_t i = 0; i < docs.size(); ++i) {
+    if (!streams[i].reader.read_tail_apart() && !json_scan::AtEnd(docs[i]->doc)) {
+      return NodeError("search answer", simdjson::TRAILING_CONTENT);
+    }
   }
   out.push_back('}');
   return out;

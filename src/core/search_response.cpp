@@ -471,8 +471,10 @@ ResponseReader::~ResponseReader() { delete scratch_; }
 
 simdjson::error_code ResponseReader::Start(od::value object, const char* base,
                                            std::span<const HitPolicy> policies, bool federated,
-                                           Store* store, Response* out) {
+                                           Store* store, Response* out,
+                                           std::string_view whole_body) {
   base_ = base;
+  whole_body_ = whole_body;
   policies_ = policies;
   federated_ = federated;
   store_ = store;
@@ -522,7 +524,59 @@ simdjson::error_code ResponseReader::Next(bool* more) {
   return simdjson::SUCCESS;
 }
 
+// Meilisearch writes "hits" first and "query" right after it, so a merge that
+// stops early would skip every unread hit, structural by structural, only to
+// reach a few small members. Instead the text from the last `],"query":` on
+// is read as an object of its own: quotes inside JSON strings are escaped, so
+// that byte sequence after the real end of the hits could only be another
+// array followed by a key "query", which no answer has; and one found inside
+// a hit leaves unbalanced brackets behind it, which the strict read of the
+// copy refuses. Anything unexpected falls back to skipping.
+std::optional<simdjson::error_code> ResponseReader::ReadTailApart() {
+  static constexpr std::string_view kHitsEnd = "],\"query\":";
+  const size_t end = whole_body_.rfind(kHitsEnd);
+  if (end == std::string_view::npos) return std::nullopt;
+  std::string& tail = store_->arena.emplace_back();
+  const std::string_view rest = whole_body_.substr(end + 2);
+  tail.reserve(1 + rest.size() + simdjson::SIMDJSON_PADDING);
+  tail.push_back('{');
+  tail.append(rest);
+  thread_local od::parser parser;
+  // Two passes: the first proves the tail is one well-formed object with no
+  // second "hits", the second records it — so a refusal leaves `out_` as is.
+  // An error of the second pass (a member of the wrong type) is the answer's.
+  for (bool record : {false, true}) {
+    od::document doc;
+    od::object object;
+    if (parser.iterate(tail.data(), tail.size(), tail.capacity()).get(doc) ||
+        doc.get_object().get(object)) {
+      return std::nullopt;
+    }
+    for (auto member : object) {
+      od::field field;
+      if (std::move(member).get(field)) return std::nullopt;
+      std::string_view key = json_scan::FieldKey(field);
+      if (key == "hits") return std::nullopt;
+      if (record) {
+        if (auto err = ReadMember(key, field.value())) return err;
+      } else {
+        std::string_view raw;
+        if (ReadRaw(field.value(), &raw)) return std::nullopt;
+      }
+    }
+    if (!json_scan::AtEnd(doc)) return std::nullopt;
+  }
+  return simdjson::SUCCESS;
+}
+
 simdjson::error_code ResponseReader::Finish() {
+  if (in_hits_ && !whole_body_.empty()) {
+    if (auto result = ReadTailApart()) {
+      in_hits_ = false;
+      read_tail_apart_ = true;
+      return *result;
+    }
+  }
   if (in_hits_) {
     // Leaving the hits array: simdjson skips the unread hits by depth.
     in_hits_ = false;

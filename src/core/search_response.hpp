@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -107,17 +108,26 @@ class ResponseReader {
   ResponseReader(const ResponseReader&) = delete;
   ResponseReader& operator=(const ResponseReader&) = delete;
 
+  // `whole_body` is the node's entire body when `object` is its root (a
+  // search, not one result of a multi-search); it lets Finish() read the
+  // members after the hits without skipping the unread ones.
   simdjson::error_code Start(simdjson::ondemand::value object, const char* base,
                              std::span<const HitPolicy> policies, bool federated, Store* store,
-                             Response* out);
+                             Response* out, std::string_view whole_body = {});
   // Appends the next hit to out->hits; *more is false after the last one.
   simdjson::error_code Next(bool* more);
   // Skips the unread hits and reads the rest of the answer. Call once.
   simdjson::error_code Finish();
+  // True when Finish() read the members after the hits from a copy of the
+  // body's tail: the document was left unread past the last hit read, and
+  // its trailing content was checked on the copy instead.
+  bool read_tail_apart() const { return read_tail_apart_; }
 
  private:
   simdjson::error_code ReadMembersUntilHits();
   simdjson::error_code ReadMember(std::string_view key, simdjson::ondemand::value value);
+  // nullopt: the tail cannot be read apart, skip the hits instead.
+  std::optional<simdjson::error_code> ReadTailApart();
 
   const char* base_ = nullptr;
   std::span<const HitPolicy> policies_;
@@ -129,6 +139,8 @@ class ResponseReader {
   simdjson::ondemand::array_iterator hit_, hit_end_;
   bool in_hits_ = false;
   bool has_hits_ = false;
+  bool read_tail_apart_ = false;
+  std::string_view whole_body_;
   HitScratch* scratch_;
 };
 

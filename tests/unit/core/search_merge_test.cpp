@@ -734,5 +734,68 @@ TEST(MultiSearchMerge, TruncatedOrMutatedAnswersNeverCrash) {
   }
 }
 
+// The members after the hits are read from the body's tail (not by skipping
+// the unread hits); hits whose documents contain `],"query":` and answers
+// whose key order differs must still be read whole and right.
+class TailTest : public ::testing::Test {
+ protected:
+  static ojson TrickyHit(int id, double score) {
+    ojson hit;
+    hit["id"] = id;
+    hit["tags"] = ojson::array({"a"});
+    hit["query"] = "inside a document";
+    hit["_rankingScore"] = score;
+    return hit;
+  }
+};
+
+TEST_F(TailTest, UnreadHitsWithQueryKeysInsideDocuments) {
+  ojson a = ojson::array(), b = ojson::array();
+  for (int i = 0; i < 50; ++i) {
+    a.push_back(TrickyHit(i, 0.99 - i * 0.01));
+    b.push_back(TrickyHit(100 + i, 0.985 - i * 0.01));
+  }
+  ojson node_a = NodeAnswer(a, 50), node_b = NodeAnswer(b, 70);
+  node_b["facetDistribution"] = {{"tags", {{"a", 50}}}};
+  auto merged = Merge(Analyze(R"({"q":"x","limit":3,"facets":["tags"]})"),
+                      {Node(0, node_a), Node(1, node_b)});
+  EXPECT_EQ(Ids(merged), (std::vector<int>{0, 100, 1}));
+  EXPECT_EQ(merged["estimatedTotalHits"], 120);
+  EXPECT_EQ(merged["facetDistribution"]["tags"]["a"], 50);
+  EXPECT_EQ(merged["hits"][0]["query"], "inside a document");
+}
+
+TEST_F(TailTest, AnswerWithoutQueryAfterHitsIsStillReadWhole) {
+  ojson a = ojson::array();
+  for (int i = 0; i < 20; ++i) a.push_back(TrickyHit(i, 0.9 - i * 0.01));
+  ojson answer;  // "query" before "hits": nothing to find after the hits
+  answer["query"] = "x";
+  answer["hits"] = a;
+  answer["processingTimeMs"] = 4;
+  answer["estimatedTotalHits"] = 33;
+  auto merged = Merge(Analyze(R"({"q":"x","limit":2})"), {Node(0, answer)});
+  EXPECT_EQ(Ids(merged), (std::vector<int>{0, 1}));
+  EXPECT_EQ(merged["estimatedTotalHits"], 33);
+}
+
+TEST_F(TailTest, TrailingContentAfterTheAnswerIsRefused) {
+  ojson a = ojson::array();
+  for (int i = 0; i < 20; ++i) a.push_back(ScoredHit(i, 0.9 - i * 0.01));
+  std::string body = NodeAnswer(a, 20).dump() + "]";
+  std::vector<NodeResult> nodes{NodeResult{body, 0}};
+  auto merged = MergeSearchResponses(Analyze(R"({"q":"x","limit":2})"), nodes);
+  EXPECT_FALSE(merged.has_value());
+}
+
+TEST_F(TailTest, WrongTypeInTheTailIsAnError) {
+  ojson a = ojson::array();
+  for (int i = 0; i < 20; ++i) a.push_back(ScoredHit(i, 0.9 - i * 0.01));
+  ojson answer = NodeAnswer(a, 20);
+  answer["estimatedTotalHits"] = "many";
+  std::vector<NodeResult> nodes{Node(0, answer)};
+  auto merged = MergeSearchResponses(Analyze(R"({"q":"x","limit":2})"), nodes);
+  EXPECT_FALSE(merged.has_value());
+}
+
 }  // namespace
 }  // namespace miroir
