@@ -525,11 +525,13 @@ http {{
                         "miroir": [], "direct": []}
         for _ in range(a.rounds):
             wait_nodes_idle(node_urls)
-            with CpuMeter([pid]) as cpu:
+            with CpuMeter([pid]) as cpu, CpuMeter(node_pids) as node_cpu:
                 run = self.tools.wrk(f"{miroir}/indexes/ingest/documents", a.ingest_seconds,
                                      a.ingest_connections, body=batch)
             run["docs_per_s"] = run["rps"] * 1000
             run["miroir_cpu_ms_per_1000_docs"] = cpu.cpu / run["requests"] * 1000
+            # Node CPU in the run window (it includes indexing earlier batches).
+            run["nodes_cpu_util"] = node_cpu.cpu / node_cpu.wall
             result["miroir"].append(run)
 
             wait_nodes_idle(node_urls)
@@ -543,12 +545,14 @@ http {{
                     r["node"] = nid
                     runs.append(r)
                 threads.append(threading.Thread(target=go))
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
+            with CpuMeter(node_pids) as node_cpu:
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
             docs_per_s = sum(r["rps"] * per_node[r["node"]] for r in runs)
-            result["direct"].append({"docs_per_s": docs_per_s, "nodes": runs})
+            result["direct"].append({"docs_per_s": docs_per_s, "nodes": runs,
+                                     "nodes_cpu_util": node_cpu.cpu / node_cpu.wall})
         wait_nodes_idle(node_urls)
         self.results["ingest"] = result
 
@@ -639,7 +643,9 @@ def report(r: dict) -> str:
                      f", ratio {via / direct:.2f} (target >= 0.9: {verdict(via / direct >= 0.9)})")
         lines.append("  Miroir CPU "
                      f"{med(x['miroir_cpu_ms_per_1000_docs'] for x in g['miroir']):.1f} ms "
-                     "per 1,000 docs")
+                     "per 1,000 docs; nodes' CPU (3 processes) "
+                     f"{med(x['nodes_cpu_util'] for x in g['miroir']) * 100:.0f} % through Miroir, "
+                     f"{med(x['nodes_cpu_util'] for x in g['direct']) * 100:.0f} % direct")
 
     if "memory" in r:
         mm = r["memory"]
