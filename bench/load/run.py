@@ -66,6 +66,20 @@ class Procs:
             f.write(f"{proc.pid}\n")
         return proc
 
+    def run(self, cmd: list[str], timeout: float, env: dict | None = None) -> tuple[str, str]:
+        """Runs a short-lived tool (wrk, openloop) to completion, pid recorded too."""
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env,
+                                start_new_session=True)
+        with open(self.pidfile, "a") as f:
+            f.write(f"{proc.pid}\n")
+        try:
+            return proc.communicate(timeout=timeout)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=5)
+
     def stop_all(self) -> None:
         for proc in reversed(self.live):
             if proc.poll() is None:
@@ -252,8 +266,7 @@ class Tools:
                    BENCH_BODY=str(body) if body else "")
         cmd = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "5s",
                "-s", str(self.wrk_lua), url]
-        out = subprocess.run(cmd, capture_output=True, text=True, env=env,
-                             timeout=seconds + 30).stdout
+        out, _ = self.procs.run(cmd, timeout=seconds + 30, env=env)
         m = re.search(r"(\d+) requests in ([\d.]+)(m?s)", out)
         if not m:
             raise RuntimeError(f"wrk output not understood:\n{out}")
@@ -274,11 +287,10 @@ class Tools:
         if body:
             cmd += ["--method", "POST", "--body-file", str(body),
                     "--header", "Content-Type: application/json"]
-        out = subprocess.run(cmd, capture_output=True, text=True,
-                             timeout=seconds + warmup + 60)
-        if not out.stdout.strip():
-            raise RuntimeError(f"openloop failed: {out.stderr}")
-        return json.loads(out.stdout)
+        out, err = self.procs.run(cmd, timeout=seconds + warmup + 60)
+        if not out.strip():
+            raise RuntimeError(f"openloop failed: {err}")
+        return json.loads(out)
 
 
 # --------------------------------------------------------------------------- cluster
@@ -544,7 +556,7 @@ http {{
                                        body=split_dir / f"{nid}.json")
                     r["node"] = nid
                     runs.append(r)
-                threads.append(threading.Thread(target=go))
+                threads.append(threading.Thread(target=go, daemon=True))
             with CpuMeter(node_pids) as node_cpu:
                 for t in threads:
                     t.start()
@@ -684,6 +696,10 @@ def main() -> int:
     args = ap.parse_args()
     if not args.workdir:
         args.workdir = tempfile.mkdtemp(prefix="miroir-bench-")
+    # SIGINT and SIGTERM unwind through the `finally` below, which stops every
+    # child (SIGINT may arrive ignored from a non-interactive shell).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     bench = Bench(args)
     scenarios = args.scenarios.split(",")
     try:

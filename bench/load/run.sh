@@ -18,8 +18,14 @@ if ((build)); then
 fi
 
 workdir=$(mktemp -d /tmp/miroir-bench.XXXXXX)
+py=""
 cleanup() {
   # run.py stops its children itself; this catches what an interrupted run left.
+  if [[ -n $py ]] && kill -0 "$py" 2>/dev/null; then
+    kill -TERM "$py" 2>/dev/null || true  # run.py stops its children on SIGTERM
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$py" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL "$py" 2>/dev/null || true
+  fi
   if [[ -f $workdir/pids ]]; then
     while read -r pid; do
       kill -KILL -- "-$pid" 2>/dev/null || true
@@ -31,4 +37,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 ulimit -n 20000 2>/dev/null || true  # 1,000 client connections plus the nodes'
-python3 bench/load/run.py --workdir "$workdir" "$@"
+# In the background and waited for, so a signal to this script is handled at
+# once instead of after run.py finishes.
+python3 bench/load/run.py --workdir "$workdir" "$@" &
+py=$!
+wait "$py"
