@@ -18,6 +18,8 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+// Per node exchange; freed when the answer has been parsed.
+constexpr size_t kReadBufferBytes = 64 * 1024;
 
 bhttp::verb ToVerb(Method m) {
   switch (m) {
@@ -160,7 +162,11 @@ asio::awaitable<UpstreamResult> UpstreamPool::Impl::Exchange(
     result.detail = "cannot send to " + address + ": " + wec.message();
     co_return result;
   }
+  // Beast reads at most the buffer's free capacity (at least 512 bytes) per
+  // call, and the body is moved out of the buffer as it is parsed: without
+  // room reserved, a 100 KB answer would take some 200 reads.
   beast::flat_buffer buffer;
+  buffer.reserve(kReadBufferBytes);
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(options.max_response_bytes);
   auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);

@@ -31,6 +31,8 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+// Per client connection: 1,000 idle keep-alive clients cost 16 MB.
+constexpr size_t kConnectionReadBufferBytes = 16 * 1024;
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
 Method ToMethod(bhttp::verb v) {
@@ -133,7 +135,10 @@ asio::awaitable<void> Server::Impl::Session(Worker& w, tcp::socket socket) {
     auto ep = conn.stream.socket().remote_endpoint(ec);
     if (!ec) remote = ep.address().to_string() + ":" + std::to_string(ep.port());
   }
+  // Room for large reads of request bodies (Beast reads at most the free
+  // capacity, at least 512 bytes, per call); kept for the connection's life.
   beast::flat_buffer buffer;
+  buffer.reserve(kConnectionReadBufferBytes);
 
   while (!stopping.load()) {
     bhttp::request_parser<bhttp::string_body> parser;

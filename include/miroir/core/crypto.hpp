@@ -21,8 +21,12 @@ std::string HexEncode(std::string_view bytes);
 std::string Base64UrlEncode(std::string_view bytes);
 bool Base64UrlDecode(std::string_view text, std::string& out);
 
-// A random RFC 4122 version-4 UUID, lower-case and hyphenated.
+// A random RFC 4122 version-4 UUID, lower-case and hyphenated, from the
+// operating system's CSPRNG (key uids).
 std::string RandomUuidV4();
+// The same shape from a per-thread generator seeded once from the CSPRNG:
+// unique, not secret, and cheap enough for every search answer's requestUid.
+std::string FastUuidV4();
 // True when text is a hyphenated UUID (any version), lower or upper case.
 bool IsUuid(std::string_view text);
 
