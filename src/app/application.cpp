@@ -1,5 +1,11 @@
 #include "miroir/app/application.hpp"
 
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <functional>
+#include <mutex>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
@@ -9,11 +15,81 @@
 #include "miroir/core/topology_json.hpp"
 #include "miroir/http/server.hpp"
 #include "miroir/meili/cluster.hpp"
+#include "miroir/store/redis_store.hpp"
 #include "miroir/store/sqlite_store.hpp"
 #include "miroir/store/store_runner.hpp"
 #include "miroir/workers/health_checker.hpp"
 
 namespace miroir::app {
+
+namespace {
+
+// Keeps this instance in the coordination store's list of live instances
+// (ARCHITECTURE §5) with the topology epoch it routes by, from a thread of
+// its own: a heartbeat blocks on Redis and must never run on an I/O thread.
+// A failed heartbeat is retried at the next tick; the TTL outlives two.
+class MembershipHeartbeat {
+ public:
+  static constexpr std::chrono::milliseconds kTtl{10'000};
+  static constexpr std::chrono::milliseconds kInterval{3'000};
+
+  MembershipHeartbeat(store::Coordination& coordination, store::InstanceInfo self,
+                      std::function<uint64_t()> epoch)
+      : coordination_(coordination), self_(std::move(self)), epoch_(std::move(epoch)) {}
+  ~MembershipHeartbeat() { Stop(); }
+
+  // The first heartbeat runs before Start returns, so a store that refuses
+  // it fails start-up.
+  Result<void> Start() {
+    self_.topology_epoch = epoch_();
+    MIROIR_RETURN_IF_ERROR(coordination_.Heartbeat(self_, kTtl));
+    thread_ = std::thread([this] { Loop(); });
+    return {};
+  }
+
+  // Leaves the membership at once rather than after the TTL.
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_ || !thread_.joinable()) return;
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+    (void)coordination_.Leave(self_.id);
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!cv_.wait_for(lock, kInterval, [this] { return stopping_; })) {
+      lock.unlock();
+      self_.topology_epoch = epoch_();
+      (void)coordination_.Heartbeat(self_, kTtl);
+      lock.lock();
+    }
+  }
+
+  store::Coordination& coordination_;
+  store::InstanceInfo self_;
+  std::function<uint64_t()> epoch_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+std::string InstanceId(const Config& config) {
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) != 0) std::snprintf(host, sizeof(host), "unknown");
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  return std::string(host) + ":" + std::to_string(config.listen.port) + ":" +
+         std::to_string(::getpid()) + ":" + std::to_string(ms);
+}
+
+}  // namespace
 
 struct Application::Impl {
   Config config;
@@ -27,6 +103,8 @@ struct Application::Impl {
   std::unique_ptr<http::Server> server;
   std::unique_ptr<http::Server> metrics_server;  // only when listen.metrics_port != 0
   std::unique_ptr<workers::HealthChecker> health;
+  store::RedisStore* redis = nullptr;  // the store, when it is RedisStore
+  std::unique_ptr<MembershipHeartbeat> membership;
 };
 
 namespace {
@@ -96,12 +174,28 @@ Application::~Application() { Stop(); }
 Result<std::unique_ptr<Application>> Application::Start(const Config& config) {
   auto impl = std::make_unique<Impl>();
   impl->config = config;
-  if (config.task_store.backend != TaskStoreBackend::kSqlite) {
-    return Error(ErrorCode::kInternal,
-                 "task_store.backend: redis is not available in this build yet");
+  store::StoreRunnerOptions runner_options;
+  if (config.task_store.backend == TaskStoreBackend::kRedis) {
+    const RedisConfig& rc = config.task_store.redis;
+    store::RedisStoreOptions options;
+    options.url = rc.url;
+    options.password = rc.password;
+    options.connect_timeout = rc.connect_timeout;
+    options.command_timeout = rc.command_timeout;
+    auto redis = store::RedisStore::Open(options);
+    if (!redis) {
+      return Error(redis.error().code, "task_store.redis: " + redis.error().message);
+    }
+    impl->redis = redis->get();
+    impl->store = std::shared_ptr<store::Store>(std::move(*redis));
+    // RedisStore runs calls concurrently on its connection pool; a slow
+    // call then does not hold up the others.
+    runner_options.threads = 4;
+  } else {
+    // The lock file next to the database refuses a second instance on it.
+    MIROIR_ASSIGN_OR_RETURN(auto sqlite, store::SqliteStore::Open(config.task_store.sqlite.path));
+    impl->store = std::shared_ptr<store::Store>(std::move(sqlite));
   }
-  MIROIR_ASSIGN_OR_RETURN(auto sqlite, store::SqliteStore::Open(config.task_store.sqlite.path));
-  impl->store = std::shared_ptr<store::Store>(std::move(sqlite));
 
   // Start-up reads the store directly: nothing is serving yet.
   MIROIR_ASSIGN_OR_RETURN(auto topology, LoadOrSeedTopology(*impl->store, config));
@@ -117,7 +211,7 @@ Result<std::unique_ptr<Application>> Application::Start(const Config& config) {
     }
   }
   impl->auth->SetKeys(std::move(keys));
-  impl->runner = std::make_unique<store::StoreRunner>(impl->store);
+  impl->runner = std::make_unique<store::StoreRunner>(impl->store, runner_options);
 
   meili::ClusterOptions cluster_options;
   cluster_options.node_key = config.auth.node_key;
@@ -170,6 +264,17 @@ Result<std::unique_ptr<Application>> Application::Start(const Config& config) {
   impl->health = std::make_unique<workers::HealthChecker>(*impl->cluster, health_options);
   impl->health->Start(impl->server->executor(0));
 
+  if (impl->redis != nullptr) {
+    store::InstanceInfo self;
+    self.id = InstanceId(config);
+    self.address = config.listen.address + ":" + std::to_string(impl->server->port());
+    self.started_at = NowMicros();
+    meili::Cluster* cluster = impl->cluster.get();
+    impl->membership = std::make_unique<MembershipHeartbeat>(
+        *impl->redis, std::move(self), [cluster] { return cluster->topology()->epoch(); });
+    MIROIR_RETURN_IF_ERROR(impl->membership->Start());
+  }
+
   return std::unique_ptr<Application>(new Application(std::move(impl)));
 }
 
@@ -179,6 +284,7 @@ void Application::Wait() { impl_->server->Wait(); }
 
 void Application::Stop() {
   if (!impl_) return;
+  if (impl_->membership) impl_->membership->Stop();
   if (impl_->health) impl_->health->Stop();
   if (impl_->server) impl_->server->Stop(impl_->config.listen.shutdown_grace);
   if (impl_->metrics_server) impl_->metrics_server->Stop();
