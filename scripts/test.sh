@@ -27,6 +27,7 @@ run_suite build
 if [ "$sanitize" -eq 1 ]; then
   echo "== build (asan+ubsan)"
   scripts/build.sh asan
+  MIROIR_E2E_SLOWDOWN=5 \
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite build-asan
 fi

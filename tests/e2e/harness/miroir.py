@@ -39,6 +39,12 @@ DEGRADED_HEADER = "X-Miroir-Degraded"
 RESERVED_FIELDS = ("_miroir_shard", "_miroir_updated_at", "_miroir_digest")
 
 
+# How much slower than a release build the processes under test run (scripts/test.sh
+# sets 5 for the ASan+UBSan pass). Health-check periods scale with it, so a node
+# that is merely slow under the sanitizers is not taken for a dead one.
+SLOWDOWN = float(os.environ.get("MIROIR_E2E_SLOWDOWN", "1"))
+
+
 class MiroirError(RuntimeError):
     """Miroir could not be started, or died while it was expected to run."""
 
@@ -202,8 +208,8 @@ class MiroirProcess:
         shards: int = 16,
         replication_factor: int = 1,
         unavailable_shard_policy: str = "partial",
-        health_interval_ms: int = 200,
-        health_timeout_ms: int = 150,
+        health_interval_ms: int | None = None,
+        health_timeout_ms: int | None = None,
         unhealthy_after: int = 2,
         healthy_after: int = 1,
         threads: int = 2,
@@ -225,6 +231,10 @@ class MiroirProcess:
         self.binary = Path(binary) if binary is not None else miroir_bin()
         self.startup_timeout = startup_timeout
         self.env = dict(env or {})
+        if health_interval_ms is None:
+            health_interval_ms = int(200 * SLOWDOWN)
+        if health_timeout_ms is None:
+            health_timeout_ms = int(150 * SLOWDOWN)
         self.config: dict[str, Any] = {
             "listen": {"address": "127.0.0.1", "port": self.port, "metrics_port": 0,
                        "threads": threads},
