@@ -67,7 +67,7 @@ class RedisProcess:
 @pytest.fixture(scope="module")
 def redis(tmp_path_factory: pytest.TempPathFactory):
     if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
-        pytest.skip("redis-server / redis-cli are not installed (scripts/setup.sh installs them)")
+        pytest.fail("redis-server / redis-cli are not installed: run scripts/setup.sh")
     server = RedisProcess(tmp_path_factory.mktemp("redis")).start()
     try:
         yield server

@@ -24,7 +24,7 @@ namespace miroir::store::testing {
 
 class RedisServer {
  public:
-  // Whether redis-server is on PATH (tests skip themselves when not).
+  // Whether redis-server is on PATH (tests fail with a pointer to setup.sh when not).
   static bool Available() { return std::system("command -v redis-server >/dev/null 2>&1") == 0; }
 
   RedisServer() {

@@ -62,7 +62,7 @@ struct RedisEnv {
 class RedisStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!RedisServer::Available()) GTEST_SKIP() << "redis-server is not installed";
+    if (!RedisServer::Available()) GTEST_FAIL() << "redis-server is not installed: run scripts/setup.sh";
     ASSERT_TRUE(SharedServer().running());
     store_ = OpenOrFail(Options(SharedServer(), prefix_));
     ASSERT_NE(store_, nullptr);
@@ -121,7 +121,7 @@ TEST(RedisStoreOpenTest, UnreachableServerIsAClearErrorWithinTheTimeout) {
 }
 
 TEST(RedisStoreOpenTest, PasswordIsSentAndAWrongOneIsRefusedClearly) {
-  if (!RedisServer::Available()) GTEST_SKIP() << "redis-server is not installed";
+  if (!RedisServer::Available()) GTEST_FAIL() << "redis-server is not installed: run scripts/setup.sh";
   RedisServer server;
   ASSERT_TRUE(server.Start({"--requirepass", "right-one"}));
   RedisStoreOptions o = Options(server, "p:");
@@ -146,7 +146,7 @@ TEST(RedisStoreOpenTest, PasswordIsSentAndAWrongOneIsRefusedClearly) {
 }
 
 TEST(RedisStoreOpenTest, DatabaseNumberSelectsADatabase) {
-  if (!RedisServer::Available()) GTEST_SKIP() << "redis-server is not installed";
+  if (!RedisServer::Available()) GTEST_FAIL() << "redis-server is not installed: run scripts/setup.sh";
   RedisServer server;
   ASSERT_TRUE(server.Start());
   RedisStoreOptions o = Options(server, "p:");
@@ -372,7 +372,7 @@ TEST_F(RedisStoreTest, InstancesAreLiveUntilTheirHeartbeatExpiresOrTheyLeave) {
 class RedisFailureTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!RedisServer::Available()) GTEST_SKIP() << "redis-server is not installed";
+    if (!RedisServer::Available()) GTEST_FAIL() << "redis-server is not installed: run scripts/setup.sh";
     ASSERT_TRUE(server_.Start());
     auto o = Options(server_, "f:");
     o.command_timeout = 300ms;

@@ -16,6 +16,7 @@ namespace miroir::store {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::MakeTask;
 using testing::Micros;
 using testing::Value;
 
@@ -59,16 +60,6 @@ class SqliteStoreTest : public ::testing::Test {
     return store ? std::move(*store) : nullptr;
   }
 
-  TaskRecord Task(uint64_t uid, std::string index, std::string type, TaskStatus status,
-                  int64_t enqueued_us) {
-    TaskRecord t;
-    t.uid = uid;
-    t.index_uid = std::move(index);
-    t.type = std::move(type);
-    t.status = status;
-    t.enqueued_at = Micros(enqueued_us);
-    return t;
-  }
 
   TempDir dir_;
   std::string db_path_ = (dir_.path() / "miroir.db").string();
@@ -118,7 +109,7 @@ TEST_F(SqliteStoreTest, AnAcknowledgedTaskSurvivesKillDashNine) {
     if (!store) ::_exit(1);
     auto uid = (*store)->NextTaskUid();
     if (!uid) ::_exit(2);
-    if (!(*store)->PutTask(Task(*uid, "movies", "indexCreation", TaskStatus::kEnqueued, 7))) {
+    if (!(*store)->PutTask(MakeTask(*uid, "movies", "indexCreation", TaskStatus::kEnqueued, 7))) {
       ::_exit(2);
     }
     char ack = 'k';

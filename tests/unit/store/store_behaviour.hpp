@@ -29,6 +29,18 @@ inline SystemTime Micros(int64_t us) {
       std::chrono::duration_cast<SystemTime::duration>(std::chrono::microseconds(us)));
 }
 
+// A task record with the fields the listing tests filter on.
+inline TaskRecord MakeTask(uint64_t uid, std::string index, std::string type, TaskStatus status,
+                           int64_t enqueued_us) {
+  TaskRecord t;
+  t.uid = uid;
+  t.index_uid = std::move(index);
+  t.type = std::move(type);
+  t.status = status;
+  t.enqueued_at = Micros(enqueued_us);
+  return t;
+}
+
 // The value of a successful Result; a test failure (and T{}) otherwise.
 template <class T>
 T Value(Result<T> r) {
@@ -50,17 +62,6 @@ class StoreBehaviourTest : public ::testing::Test {
     store_.reset();
     store_ = env_.Open();
     ASSERT_NE(store_, nullptr);
-  }
-
-  TaskRecord Task(uint64_t uid, std::string index, std::string type, TaskStatus status,
-                  int64_t enqueued_us) {
-    TaskRecord t;
-    t.uid = uid;
-    t.index_uid = std::move(index);
-    t.type = std::move(type);
-    t.status = status;
-    t.enqueued_at = Micros(enqueued_us);
-    return t;
   }
 
   void Put(const TaskRecord& t) {
@@ -86,7 +87,7 @@ class StoreBehaviourTest : public ::testing::Test {
                                     TaskStatus::kEnqueued};
     const char* kTypes[] = {"documentAdditionOrUpdate", "settingsUpdate", "indexCreation"};
     for (uint64_t i = 0; i < 10; ++i) {
-      TaskRecord t = Task(i, i % 2 == 0 ? "movies" : "books", kTypes[i % 3], kStatuses[i % 5],
+      TaskRecord t = MakeTask(i, i % 2 == 0 ? "movies" : "books", kTypes[i % 3], kStatuses[i % 5],
                           static_cast<int64_t>(1000 * i));
       if (t.status != TaskStatus::kEnqueued) t.started_at = Micros(1000 * i + 100);
       if (IsTerminal(t.status)) t.finished_at = Micros(1000 * i + 200);
@@ -113,7 +114,7 @@ TYPED_TEST_P(StoreBehaviourTest, TaskUidCounterSurvivesReopenAndTaskDeletion) {
   for (int i = 0; i < 3; ++i) {
     auto uid = this->store_->NextTaskUid();
     ASSERT_TRUE(uid);
-    this->Put(this->Task(*uid, "movies", "indexCreation", TaskStatus::kSucceeded, 1));
+    this->Put(MakeTask(*uid, "movies", "indexCreation", TaskStatus::kSucceeded, 1));
   }
   ASSERT_EQ(*this->store_->DeleteTasks({0, 1, 2}), 3u);
   this->Reopen();
@@ -142,7 +143,7 @@ TYPED_TEST_P(StoreBehaviourTest, ConcurrentCallersNeverShareATaskUid) {
 
 TYPED_TEST_P(StoreBehaviourTest, PutThenGetRoundTripsEveryField) {
   TaskRecord t =
-      this->Task(7, "movies", "documentAdditionOrUpdate", TaskStatus::kFailed, 1'700'000'000'123'456);
+      MakeTask(7, "movies", "documentAdditionOrUpdate", TaskStatus::kFailed, 1'700'000'000'123'456);
   // Keys deliberately out of alphabetical order: clients see them as written.
   t.details = ordered_json::parse(R"({"receivedDocuments":3,"indexedDocuments":0,"a":[1,"x"]})");
   t.error = ordered_json::parse(
@@ -191,14 +192,14 @@ TYPED_TEST_P(StoreBehaviourTest, MinimalTaskRoundTripsWithoutOptionalFields) {
 }
 
 TYPED_TEST_P(StoreBehaviourTest, TimesAreKeptToTheMicrosecond) {
-  TaskRecord t = this->Task(1, "movies", "indexCreation", TaskStatus::kEnqueued, 0);
+  TaskRecord t = MakeTask(1, "movies", "indexCreation", TaskStatus::kEnqueued, 0);
   t.enqueued_at = Micros(123'456'789) + std::chrono::nanoseconds(999);
   this->Put(t);
   EXPECT_EQ((*this->store_->GetTask(1))->enqueued_at, Micros(123'456'789));
 }
 
 TYPED_TEST_P(StoreBehaviourTest, PutReplacesTheRecordWithTheSameUid) {
-  TaskRecord t = this->Task(3, "movies", "indexCreation", TaskStatus::kEnqueued, 10);
+  TaskRecord t = MakeTask(3, "movies", "indexCreation", TaskStatus::kEnqueued, 10);
   t.node_tasks = {{"a", 1}};
   this->Put(t);
   t.status = TaskStatus::kSucceeded;
@@ -225,7 +226,7 @@ TYPED_TEST_P(StoreBehaviourTest, GetOfAnUnknownTaskIsEmpty) {
 }
 
 TYPED_TEST_P(StoreBehaviourTest, InvalidUtf8InDetailsIsStoredNotRefused) {
-  TaskRecord t = this->Task(1, "movies", "documentAdditionOrUpdate", TaskStatus::kFailed, 1);
+  TaskRecord t = MakeTask(1, "movies", "documentAdditionOrUpdate", TaskStatus::kFailed, 1);
   t.error = ordered_json{{"message", std::string("bad \xff byte")}};
   this->Put(t);
   auto r = this->store_->GetTask(1);
