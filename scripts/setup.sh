@@ -9,7 +9,7 @@ DEBIAN_PACKAGES=(
   libboost1.81-dev nlohmann-json3-dev libyaml-cpp-dev libhiredis-dev libspdlog-dev
   prometheus-cpp-dev libxxhash-dev libsimdjson-dev libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  redis-server prometheus python3 python3-pip nginx wrk
+  redis-server haproxy prometheus python3 python3-pip nginx wrk
 )
 PYTHON_PACKAGES=(meilisearch pytest requests)
 

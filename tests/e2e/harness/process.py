@@ -28,6 +28,30 @@ DEFAULT_MASTER_KEY = "miroir-e2e-master-key-0123456789abcdef"
 DEFAULT_STARTUP_TIMEOUT = 30.0
 
 
+def _thread_states(pid: int) -> list[str]:
+    """The scheduler state letter of every thread of `pid` (from /proc)."""
+    states = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue  # the thread exited meanwhile
+        # The command name is in parentheses and may hold spaces; the state follows it.
+        states.append(stat[stat.rindex(")") + 2])
+    return states
+
+
+def _wait_thread_states(pid: int, *, stopped: bool, timeout: float = 5.0) -> None:
+    """Wait until every thread of `pid` is stopped (state T), or none is."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = _thread_states(pid)
+        if all((s == "T") == stopped for s in states):
+            return
+        time.sleep(0.005)
+    raise NodeError(f"pid {pid}: threads did not become {'stopped' if stopped else 'running'}")
+
+
 class NodeError(RuntimeError):
     """A node could not be started, or died while it was expected to run."""
 
@@ -297,12 +321,17 @@ class NodeProcess:
         self._require_running()
         assert self._proc is not None
         self._proc.send_signal(signal.SIGSTOP)
+        # kill(2) returns before the process is stopped: a thread running on
+        # another core may still answer a request or two. Return only once
+        # every thread is seen stopped, so callers can rely on the freeze.
+        _wait_thread_states(self._proc.pid, stopped=True)
         self._paused = True
 
     def sigcont(self) -> None:
         self._require_running()
         assert self._proc is not None
         self._proc.send_signal(signal.SIGCONT)
+        _wait_thread_states(self._proc.pid, stopped=False)
         self._paused = False
 
     def restart(self, timeout: float | None = None, *, kill: bool = False) -> "NodeProcess":
