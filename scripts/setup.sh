@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Installs everything Miroir needs to build, test and run its demo on a fresh
 # Debian 12 machine: compilers and libraries from Debian, the Python test
-# dependencies from PyPI. Safe to run again; it skips what is already there.
+# dependencies from PyPI; with --deploy-tools also the deploy checks' helm and
+# kubecheck, built from the Go module proxy (scripts/test.sh asks for them).
+# Safe to run again; it skips what is already there.
 set -euo pipefail
+deploy_tools=0
+[ "${1:-}" = "--deploy-tools" ] && deploy_tools=1
 
 DEBIAN_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git curl
@@ -11,7 +15,7 @@ DEBIAN_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server haproxy prometheus python3 python3-pip nginx wrk
 )
-PYTHON_PACKAGES=(meilisearch pytest requests)
+PYTHON_PACKAGES=(meilisearch pytest requests pyyaml)
 
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
@@ -26,8 +30,16 @@ if ((${#missing[@]})); then
 fi
 
 PYTHON=${PYTHON:-python3}
-if ! "$PYTHON" -c 'import meilisearch, pytest, requests' 2>/dev/null; then
+if ! "$PYTHON" -c 'import meilisearch, pytest, requests, yaml' 2>/dev/null; then
   echo "setup: installing ${PYTHON_PACKAGES[*]} from PyPI"
   "$PYTHON" -m pip install -q "${PYTHON_PACKAGES[@]}" 2>/dev/null ||
     "$PYTHON" -m pip install -q --break-system-packages "${PYTHON_PACKAGES[@]}"
+fi
+
+# Helm and kubecheck for tests/deploy/run.sh, under ~/.cache/miroir-tools
+# (MIROIR_TOOLS_DIR); needs Go (/usr/local/go/bin/go or on PATH). The first
+# build of helm takes a few minutes; later runs find it and skip.
+if [ "$deploy_tools" -eq 1 ]; then
+  source "$(dirname "$0")/../tests/deploy/tools.sh"
+  install_deploy_tools
 fi

@@ -1,5 +1,5 @@
 # Tools of the deploy checks, built from the Go module proxy (sourced, not run).
-#   scripts/setup.sh       calls install_deploy_tools (once; later runs find them)
+#   scripts/setup.sh --deploy-tools   calls install_deploy_tools (once; later runs skip)
 #   tests/deploy/run.sh    uses $HELM_BIN and kubecheck_bin
 # Everything lands under $MIROIR_TOOLS_DIR, one directory per version, so a
 # version bump installs beside the old one and reruns skip what is there.
