@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 sanitize=1
 [ "${1:-}" = "--quick" ] && sanitize=0
 
-scripts/setup.sh
+scripts/setup.sh --deploy-tools
 
 run_suite() {
   local dir=$1
@@ -23,6 +23,9 @@ run_suite() {
 echo "== build (release)"
 scripts/build.sh release
 run_suite build
+
+echo "== deploy checks (tests/deploy/run.sh)"
+tests/deploy/run.sh
 
 if [ "$sanitize" -eq 1 ]; then
   echo "== build (asan+ubsan)"

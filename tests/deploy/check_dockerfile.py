@@ -171,8 +171,8 @@ def main() -> int:
             fail(f"runtime packages {sorted(runtime_pkgs)} != the packages of the libraries "
                  f"{args.miroir} links {sorted(needed)}")
         else:
-            print(f"runtime: {len(runtime_pkgs)} packages, exactly those of the {len(libs)} "
-                  f"libraries miroir links beyond the base image")
+            print(f"runtime: {len(runtime_pkgs)} packages, exactly the owners of the {len(libs)} "
+                  f"libraries miroir links, less the base image's")
     else:
         print("runtime: no built miroir given; shared libraries not compared")
 
