@@ -1,6 +1,8 @@
 // The read path's CPU cost: merging node answers into one Meilisearch answer
 // (issue 4 targets: 3 nodes x 1,000 hits in < 200 us; a whole fan-out of a
-// 20-hit search over 3 nodes of ~1 KB hits in <= 40 us).
+// 20-hit search over 3 nodes of ~1 KB hits in <= 40 us), and its parts alone:
+// parsing one node's answer (BM_ParseNodeResponse_*) and the facet merge
+// (BM_FacetMerge_*).
 //
 // Each benchmark also times two baselines on the same bytes and reports
 // them as counters, so one run shows the ratios:
@@ -21,6 +23,8 @@
 #include <nlohmann/json.hpp>
 #include <simdjson.h>
 
+#include "core/facet_merge.hpp"
+#include "core/search_response.hpp"
 #include "miroir/core/search_merge.hpp"
 #include "miroir/core/search_rewrite.hpp"
 
@@ -267,6 +271,92 @@ void BM_Rewrite_ClientBody(benchmark::State& state) {
   state.counters["x_nlohmann"] = dom / ours;
 }
 BENCHMARK(BM_Rewrite_ClientBody)->Unit(benchmark::kMicrosecond);
+
+// Parsing one node's answer alone (no merge, no output): the reader the merge
+// runs once per node body — stage 1 over the body, then every hit read with
+// its cuts (`_miroir_shard`, the `_rankingScore` the client did not ask for),
+// then the members after the hits.
+void RunParse(benchmark::State& state, const std::string& client, std::vector<NodeResult> nodes) {
+  namespace sr = miroir::search_response;
+  auto info = miroir::AnalyzeSearchRequest(client).value();
+  const sr::HitPolicy policy = sr::PolicyFor(info);
+  simdjson::ondemand::parser parser;
+  std::string& body = nodes[0].body;
+  size_t hits = 0;
+  double start = CpuMicros();
+  for (auto _ : state) {
+    sr::Store store;
+    sr::Response response;
+    simdjson::ondemand::document doc;
+    simdjson::ondemand::value root;
+    auto err = parser.iterate(body.data(), body.size(), body.capacity()).get(doc);
+    if (!err) err = doc.get_value().get(root);
+    if (!err) {
+      err = sr::ParseResponse(root, body.data(), std::span(&policy, 1), /*federated=*/false,
+                              &store, &response);
+    }
+    if (err) state.SkipWithError(simdjson::error_message(err));
+    hits = response.hits.size();
+    benchmark::DoNotOptimize(response);
+  }
+  double parse_us = (CpuMicros() - start) / static_cast<double>(state.iterations());
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * body.size()));
+  state.counters["hits"] = static_cast<double>(hits);
+  std::vector<NodeResult> one;
+  one.push_back(std::move(nodes[0]));
+  int calls = std::max(3, static_cast<int>(20000 / std::max(1.0, parse_us)));
+  double simd_us = MicrosPerCall([&] { return SimdjsonWalk(one); }, calls);
+  state.counters["parse_us"] = parse_us;
+  state.counters["simdjson_us"] = simd_us;
+  state.counters["x_simdjson"] = parse_us / simd_us;
+}
+
+// One node's answer of 1,000 hits of ~300 bytes (~300 KB).
+void BM_ParseNodeResponse_1000Hits(benchmark::State& state) {
+  RunParse(state, R"({"q":"night","limit":1000})", Nodes(1000, 300));
+}
+BENCHMARK(BM_ParseNodeResponse_1000Hits)->Unit(benchmark::kMicrosecond);
+
+// One node's answer of 20 hits of ~1 KB (the fan-out load benchmark's shape).
+void BM_ParseNodeResponse_20Hits_1KB(benchmark::State& state) {
+  RunParse(state, R"({"q":"night"})", Nodes(20, 1024));
+}
+BENCHMARK(BM_ParseNodeResponse_20Hits_1KB)->Unit(benchmark::kMicrosecond);
+
+// The facet merge alone: 3 nodes x 10 facets x 100 values (a third shared),
+// already parsed, merged in alpha order and written (maxValuesPerFacet 100).
+void BM_FacetMerge_3x10x100(benchmark::State& state) {
+  namespace facets = miroir::facets;
+  std::vector<NodeResult> nodes = Nodes(0, 0, false, 10, 100);
+  simdjson::ondemand::parser parser;
+  std::vector<facets::Block> blocks(nodes.size());
+  for (size_t n = 0; n < nodes.size(); ++n) {
+    std::string& body = nodes[n].body;
+    simdjson::ondemand::document doc;
+    if (parser.iterate(body.data(), body.size(), body.capacity()).get(doc)) std::abort();
+    for (auto field : doc.get_object()) {
+      if (field.unescaped_key().value() == "facetDistribution") {
+        if (facets::ParseDistribution(field.value().value(), &blocks[n])) std::abort();
+      }
+    }
+  }
+  std::vector<const facets::Block*> view;
+  for (const facets::Block& b : blocks) view.push_back(&b);
+  facets::MergeRules rules;
+  rules.order = miroir::FacetValuesOrder::kLexicographic;
+  rules.max_values = 100;
+  size_t out_bytes = 0;
+  double start = CpuMicros();
+  for (auto _ : state) {
+    std::string out;
+    facets::AppendDistribution(&out, view, rules);
+    out_bytes = out.size();
+    benchmark::DoNotOptimize(out);
+  }
+  state.counters["merge_us"] = (CpuMicros() - start) / static_cast<double>(state.iterations());
+  state.counters["out_KB"] = static_cast<double>(out_bytes) / 1024;
+}
+BENCHMARK(BM_FacetMerge_3x10x100)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

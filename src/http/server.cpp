@@ -1,6 +1,8 @@
 #include "miroir/http/server.hpp"
 
+#include <array>
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
 #include <list>
 #include <mutex>
@@ -19,9 +21,12 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+
+#include "http/padded_body.hpp"
 
 namespace miroir::http {
 namespace {
@@ -73,6 +78,45 @@ bhttp::response<bhttp::string_body> ToBeast(Response& res, unsigned version, boo
   out.body() = std::move(res.body);
   out.prepare_payload();
   return out;
+}
+
+// The status line and headers ToBeast's message would be serialized with,
+// written by hand: the body is then sent from the Response itself, in one
+// gather write with the head, without Beast's serializer.
+std::string ResponseHead(const Response& res, unsigned version, bool keep_alive,
+                         const std::string& server_name) {
+  const std::string_view reason = bhttp::obsolete_reason(static_cast<bhttp::status>(res.status));
+  size_t size = reason.size() + server_name.size() + res.content_type.size() + 128;
+  for (const auto& [name, value] : res.headers.entries()) size += name.size() + value.size() + 4;
+  std::string head;
+  head.reserve(size);
+  char number[24];
+  head.append("HTTP/");
+  head.push_back(static_cast<char>('0' + version / 10 % 10));
+  head.push_back('.');
+  head.push_back(static_cast<char>('0' + version % 10));
+  head.push_back(' ');
+  head.append(number, std::to_chars(number, number + sizeof(number), res.status).ptr);
+  head.push_back(' ');
+  head.append(reason);
+  head.append("\r\n");
+  auto field = [&head](std::string_view name, std::string_view value) {
+    head.append(name);
+    head.append(": ");
+    head.append(value);
+    head.append("\r\n");
+  };
+  if (!server_name.empty()) field("Server", server_name);
+  if (!res.content_type.empty()) field("Content-Type", res.content_type);
+  for (const auto& [name, value] : res.headers.entries()) field(name, value);
+  // As Beast's keep_alive(): HTTP/1.1 is persistent unless told, 1.0 is not.
+  if (version >= 11 && !keep_alive) field("Connection", "close");
+  if (version < 11 && keep_alive) field("Connection", "keep-alive");
+  field("Content-Length",
+        std::string_view(number, std::to_chars(number, number + sizeof(number),
+                                                res.body.size()).ptr - number));
+  head.append("\r\n");
+  return head;
 }
 
 }  // namespace
@@ -141,7 +185,8 @@ asio::awaitable<void> Server::Impl::Session(Worker& w, tcp::socket socket) {
   buffer.reserve(kConnectionReadBufferBytes);
 
   while (!stopping.load()) {
-    bhttp::request_parser<bhttp::string_body> parser;
+    // The body keeps room for simdjson's padding: handlers parse it in place.
+    bhttp::request_parser<detail::PaddedStringBody> parser;
     parser.body_limit(options.body_limit);
     parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
 
@@ -230,10 +275,12 @@ asio::awaitable<void> Server::Impl::Session(Worker& w, tcp::socket socket) {
       case Disposition::kSend:
       case Disposition::kSendAndClose: {
         const bool keep = keep_alive && res.disposition == Disposition::kSend && !stopping.load();
-        auto out = ToBeast(res, version, keep, options.server_name);
-        if (is_head) out.body().clear();
+        // A HEAD answer announces the body's length but sends no body.
+        const std::string head = ResponseHead(res, version, keep, options.server_name);
+        const std::array<asio::const_buffer, 2> buffers = {
+            asio::buffer(head), asio::buffer(res.body.data(), is_head ? 0 : res.body.size())};
         conn.stream.expires_after(options.write_timeout);
-        auto [wec, wn] = co_await bhttp::async_write(conn.stream, out, kNoThrow);
+        auto [wec, wn] = co_await asio::async_write(conn.stream, buffers, kNoThrow);
         if (wec || !keep) goto close;
         break;
       }
