@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "common.hpp"
+#include "index_ops.hpp"
 #include "resources.hpp"
 
 namespace miroir::api {
@@ -46,6 +47,23 @@ class InFlight {
  private:
   metrics::Gauge& gauge_;
 };
+
+// Whether a route sends writes to the nodes (and so records a task).
+bool WritesNodes(const Route& route) {
+  if (route.access != Access::kAction && route.access != Access::kHandler) return false;
+  switch (route.method) {
+    case http::Method::kPost:
+    case http::Method::kPut:
+    case http::Method::kPatch:
+    case http::Method::kDelete:
+      break;
+    default:
+      return false;
+  }
+  // POSTed reads, and keys (which live in the store alone).
+  return route.action != "search" && route.action != "documents.get" &&
+         !route.action.starts_with("keys.");
+}
 
 }  // namespace
 
@@ -94,6 +112,17 @@ awaitable<http::Response> Api::Impl::Dispatch(const http::Request& request,
       grant = std::move(*granted);
       break;
     }
+  }
+  if (services.options.shared_store && WritesNodes(route)) {
+    // The task that records this write needs the store afterwards: with the
+    // store unreachable, refuse before any node is touched rather than
+    // leave data on the nodes that the client was told was refused.
+    auto reachable = co_await StorePing(services);
+    if (!reachable) co_return ErrorResponse(reachable.error());
+  }
+  if (route.index_param >= 0) {
+    auto learned = co_await LearnIndex(services, match.params[route.index_param]);
+    if (!learned) co_return ErrorResponse(learned.error());
   }
   RequestContext context{request, http::QueryParams(request.query()), std::move(match.params),
                          std::move(grant), services};

@@ -179,6 +179,11 @@ OJson TaskView(const store::TaskRecord& t) {
   return j;
 }
 
+awaitable<Result<void>> StorePing(Services& services) {
+  auto call = [](store::Store& s) { return s.Ping(); };
+  co_return co_await services.store.Run(std::move(call));
+}
+
 awaitable<Result<uint64_t>> StoreNextTaskUid(Services& services) {
   auto call = [](store::Store& s) { return s.NextTaskUid(); };
   co_return co_await services.store.Run(std::move(call));
@@ -218,6 +223,17 @@ awaitable<Result<void>> StorePutIndex(Services& services, store::IndexRecord ind
 
 awaitable<Result<void>> StoreDeleteIndex(Services& services, std::string uid) {
   auto call = [uid = std::move(uid)](store::Store& s) { return s.DeleteIndex(uid); };
+  co_return co_await services.store.Run(std::move(call));
+}
+
+awaitable<Result<bool>> StoreCreateIndex(Services& services, store::IndexRecord index) {
+  auto call = [index = std::move(index)](store::Store& s) { return s.CreateIndex(index); };
+  co_return co_await services.store.Run(std::move(call));
+}
+
+awaitable<Result<std::optional<store::IndexRecord>>> StoreGetIndex(Services& services,
+                                                                   std::string uid) {
+  auto call = [uid = std::move(uid)](store::Store& s) { return s.GetIndex(uid); };
   co_return co_await services.store.Run(std::move(call));
 }
 

@@ -53,6 +53,7 @@ awaitable<std::vector<NodeReply>> SendToNodes(
 // awaiting it: GCC 12 destroys a capturing lambda temporary twice when it is
 // part of a co_await expression, so handlers never pass lambdas to the runner
 // themselves.
+awaitable<Result<void>> StorePing(Services& services);
 awaitable<Result<uint64_t>> StoreNextTaskUid(Services& services);
 awaitable<Result<void>> StorePutTask(Services& services, store::TaskRecord task);
 awaitable<Result<std::optional<store::TaskRecord>>> StoreGetTask(Services& services,
@@ -63,6 +64,9 @@ awaitable<Result<std::vector<store::TaskRecord>>> StoreUnfinishedTasks(Services&
 awaitable<Result<size_t>> StoreDeleteTasks(Services& services, std::vector<uint64_t> uids);
 awaitable<Result<void>> StorePutIndex(Services& services, store::IndexRecord index);
 awaitable<Result<void>> StoreDeleteIndex(Services& services, std::string uid);
+awaitable<Result<bool>> StoreCreateIndex(Services& services, store::IndexRecord index);
+awaitable<Result<std::optional<store::IndexRecord>>> StoreGetIndex(Services& services,
+                                                                   std::string uid);
 awaitable<Result<std::vector<ApiKey>>> StoreListKeys(Services& services);
 awaitable<Result<void>> StorePutKey(Services& services, ApiKey key);
 awaitable<Result<bool>> StoreDeleteKey(Services& services, std::string uid);

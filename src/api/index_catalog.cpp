@@ -35,13 +35,15 @@ std::shared_ptr<const IndexSearchSettings> IndexCatalog::SearchSettings(
     const std::string& uid) const {
   std::shared_lock lock(mu_);
   auto it = search_settings_.find(uid);
-  return it == search_settings_.end() ? nullptr : it->second;
+  if (it == search_settings_.end()) return nullptr;
+  if (std::chrono::steady_clock::now() - it->second.loaded_at >= kSearchSettingsTtl) return nullptr;
+  return it->second.settings;
 }
 
 void IndexCatalog::SetSearchSettings(const std::string& uid,
                                      std::shared_ptr<const IndexSearchSettings> s) {
   std::unique_lock lock(mu_);
-  search_settings_[uid] = std::move(s);
+  search_settings_[uid] = CachedSettings{std::move(s), std::chrono::steady_clock::now()};
 }
 
 void IndexCatalog::InvalidateSearchSettings(const std::string& uid) {

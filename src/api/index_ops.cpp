@@ -25,6 +25,29 @@ awaitable<Result<void>> SaveIndex(Services& services, store::IndexRecord record)
   co_return Result<void>{};
 }
 
+awaitable<Result<std::pair<store::IndexRecord, bool>>> RegisterIndex(Services& services,
+                                                                     store::IndexRecord record) {
+  auto created = co_await StoreCreateIndex(services, record);
+  if (!created) co_return created.error();
+  if (!*created) {
+    auto winner = co_await StoreGetIndex(services, record.uid);
+    if (!winner) co_return winner.error();
+    // Deleted again in between: ours is as good as any; store it.
+    if (!winner->has_value()) co_return co_await RegisterIndex(services, std::move(record));
+    record = std::move(**winner);
+  }
+  services.catalog.Put(record);
+  co_return std::make_pair(std::move(record), *created);
+}
+
+awaitable<Result<void>> LearnIndex(Services& services, const std::string& uid) {
+  if (!services.options.shared_store || services.catalog.Get(uid)) co_return Result<void>{};
+  auto stored = co_await StoreGetIndex(services, uid);
+  if (!stored) co_return stored.error();
+  if (stored->has_value()) services.catalog.Put(std::move(**stored));
+  co_return Result<void>{};
+}
+
 awaitable<Result<void>> ForgetIndex(Services& services, const std::string& uid) {
   auto del = co_await StoreDeleteIndex(services, uid);
   if (!del) co_return del.error();
@@ -49,10 +72,14 @@ awaitable<Result<EnsuredIndex>> EnsureIndex(Services& services, const Topology& 
     co_return Error(ErrorCode::kMiroirNoQuorum,
                     "Index `" + uid + "` could not be created on enough nodes.");
   }
-  out.record.uid = uid;
-  out.record.shard_count = services.options.default_shards;
-  out.record.created_at = out.record.updated_at = NowMicros();
-  MIROIR_CO_RETURN_IF_ERROR(co_await SaveIndex(services, out.record));
+  store::IndexRecord record;
+  record.uid = uid;
+  record.shard_count = services.options.default_shards;
+  record.created_at = record.updated_at = NowMicros();
+  auto registered = co_await RegisterIndex(services, std::move(record));
+  if (!registered) co_return registered.error();
+  out.record = std::move(registered->first);
+  out.created = registered->second;
   co_return out;
 }
 

@@ -1,5 +1,6 @@
 // /indexes and /swap-indexes. Index operations go to every node of every
 // group; Miroir's catalog records each index's shard count and primary key.
+#include <array>
 #include <charconv>
 #include <set>
 
@@ -49,6 +50,9 @@ awaitable<http::Response> CreateIndex(RequestContext& ctx) {
                                              "indexes.create", req->uid);
   if (!granted) co_return ErrorResponse(granted.error());
   OJson details{{"primaryKey", req->primary_key ? OJson(*req->primary_key) : OJson(nullptr)}};
+  if (auto learned = co_await LearnIndex(ctx.services, req->uid); !learned) {
+    co_return ErrorResponse(learned.error());
+  }
   if (ctx.services.catalog.Get(req->uid)) {
     co_return co_await RecordFailedTask(
         ctx.services, req->uid, "indexCreation", details,
@@ -66,6 +70,12 @@ awaitable<http::Response> CreateIndex(RequestContext& ctx) {
   }
   auto ensured = co_await EnsureIndex(ctx.services, *topology, req->uid);
   if (!ensured) co_return ErrorResponse(ensured.error());
+  if (!ensured->created) {
+    // Another instance created it between our check and our creation.
+    co_return co_await RecordFailedTask(
+        ctx.services, req->uid, "indexCreation", details,
+        Error(ErrorCode::kIndexAlreadyExists, "Index `" + req->uid + "` already exists."));
+  }
   store::IndexRecord record = ensured->record;
   record.primary_key = req->primary_key;
   if (auto saved = co_await SaveIndex(ctx.services, record); !saved) {
@@ -193,6 +203,12 @@ awaitable<http::Response> SwapIndexes(RequestContext& ctx) {
   OJson details{{"swaps", swaps}};
   std::vector<std::string> missing;
   for (const auto& [a, b] : pairs) {
+    const std::array<const std::string*, 2> both{&a, &b};
+    for (const std::string* uid : both) {
+      if (auto learned = co_await LearnIndex(ctx.services, *uid); !learned) {
+        co_return ErrorResponse(learned.error());
+      }
+    }
     if (!ctx.services.catalog.Get(a)) missing.push_back(a);
     if (!ctx.services.catalog.Get(b)) missing.push_back(b);
   }

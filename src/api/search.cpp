@@ -14,6 +14,7 @@
 #include "miroir/meili/index_requests.hpp"
 #include "miroir/meili/query_params.hpp"
 #include "miroir/meili/request_body.hpp"
+#include "index_ops.hpp"
 #include "read_plan.hpp"
 #include "resources.hpp"
 
@@ -190,7 +191,11 @@ awaitable<http::Response> MultiSearch(RequestContext& ctx) {
       for (const auto& q : parsed["queries"]) {
         if (q.is_object() && q.contains("indexUid") && q["indexUid"].is_string()) {
           std::string uid = q["indexUid"].get<std::string>();
-          if (!settings.count(uid) && ctx.services.catalog.Get(uid)) {
+          if (settings.count(uid)) continue;
+          if (auto learned = co_await LearnIndex(ctx.services, uid); !learned) {
+            co_return ErrorResponse(learned.error());
+          }
+          if (ctx.services.catalog.Get(uid)) {
             settings[uid] = co_await SearchSettingsFor(ctx.services, uid);
           }
         }

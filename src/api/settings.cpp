@@ -109,6 +109,8 @@ awaitable<http::Response> UpdateSettings(RequestContext& ctx, http::Method metho
                                   "The settings of `" + uid + "` could not be updated on enough "
                                   "nodes."));
   }
+  // The merge reads the new settings again (the nodes apply them with the task).
+  ctx.services.catalog.InvalidateSearchSettings(uid);
   auto tasks = NodeTasks(*topology, replies);
   // A reset of filterable attributes (or of everything) must keep Miroir's
   // own fields filterable, and a settings update that created the index
@@ -139,7 +141,7 @@ awaitable<http::Response> UpdateSettings(RequestContext& ctx, http::Method metho
     record.uid = uid;
     record.shard_count = ctx.services.options.default_shards;
     record.created_at = record.updated_at = NowMicros();
-    if (auto saved = co_await SaveIndex(ctx.services, record); !saved) {
+    if (auto saved = co_await RegisterIndex(ctx.services, std::move(record)); !saved) {
       co_return ErrorResponse(saved.error());
     }
   }

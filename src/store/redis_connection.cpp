@@ -1,5 +1,6 @@
 #include "redis_connection.hpp"
 
+#include <poll.h>
 #include <sys/time.h>
 
 #include <cerrno>
@@ -144,6 +145,34 @@ Result<Reply> Connection::Command(const std::vector<std::string>& args) {
   Reply reply = Copy(raw);
   freeReplyObject(raw);
   return reply;
+}
+
+Result<std::optional<Reply>> Connection::WaitForPush(std::chrono::milliseconds timeout) {
+  if (broken_) return Unavailable(where_, "connection is closed");
+  auto take = [this]() -> Result<std::optional<Reply>> {
+    void* raw = nullptr;
+    if (redisGetReplyFromReader(ctx_, &raw) != REDIS_OK) {
+      broken_ = true;
+      return Unavailable(where_, std::string("subscription failed: ") + ctx_->errstr);
+    }
+    if (raw == nullptr) return std::optional<Reply>();
+    Reply reply = Copy(static_cast<redisReply*>(raw));
+    freeReplyObject(raw);
+    return std::optional<Reply>(std::move(reply));
+  };
+  // A message may already sit in the reader from an earlier read.
+  MIROIR_ASSIGN_OR_RETURN(std::optional<Reply> buffered, take());
+  if (buffered) return buffered;
+  pollfd pfd{};
+  pfd.fd = ctx_->fd;
+  pfd.events = POLLIN;
+  int ready = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
+  if (ready == 0 || (ready < 0 && errno == EINTR)) return std::optional<Reply>();
+  if (ready < 0 || redisBufferRead(ctx_) != REDIS_OK) {
+    broken_ = true;
+    return Unavailable(where_, std::string("subscription failed: ") + ctx_->errstr);
+  }
+  return take();  // empty when only part of a message has arrived
 }
 
 }  // namespace miroir::store::redis

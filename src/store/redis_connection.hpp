@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,11 @@ class Connection {
   // Sends one command and reads its reply. A transport failure (timeout,
   // reset, EOF) breaks the connection for good: broken() turns true.
   Result<Reply> Command(const std::vector<std::string>& args);
+
+  // For a connection in subscriber mode (after SUBSCRIBE): waits up to
+  // `timeout` for one pushed message. Empty when none came in time; an
+  // error (and broken()) when the connection failed.
+  Result<std::optional<Reply>> WaitForPush(std::chrono::milliseconds timeout);
 
   bool broken() const { return broken_; }
   // Whether the last failure looked like a connection Redis had closed

@@ -166,7 +166,55 @@ local cur = redis.call('HGET', KEYS[1], 'epoch') or '0'
 if cur ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'spec', ARGV[3])
 redis.call('PUBLISH', ARGV[4], ARGV[2])
+local g = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', ARGV[5], string.format('%d', g))
 return 1
+)lua";
+
+// A change of a mirrored hash (indexes, keys) and the state generation in
+// one step. KEYS: hash, generation counter. ARGV: op ('set', 'setnx' or
+// 'del'), changes channel, field, value. Returns HSET/HSETNX/HDEL's reply;
+// the generation moves only when something changed.
+inline constexpr std::string_view kHashChangeScript = R"lua(
+local r
+if ARGV[1] == 'set' then
+  r = redis.call('HSET', KEYS[1], ARGV[3], ARGV[4])
+  r = 1
+elseif ARGV[1] == 'setnx' then
+  r = redis.call('HSETNX', KEYS[1], ARGV[3], ARGV[4])
+else
+  r = redis.call('HDEL', KEYS[1], ARGV[3])
+end
+if r == 0 then return 0 end
+local g = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', ARGV[2], string.format('%d', g))
+return r
+)lua";
+
+// ARGV: prefix, first uid, end uid (exclusive), finished-before µs, limit.
+// Deletes finished tasks of the range that finished before the cutoff, as
+// kDeleteTasksScript does; returns how many.
+inline constexpr std::string_view kPruneTasksScript = R"lua(
+local p = ARGV[1]
+local cutoff, limit = tonumber(ARGV[4]), tonumber(ARGV[5])
+local uids = redis.call('ZRANGEBYSCORE', p .. 'tasks', ARGV[2], '(' .. ARGV[3])
+local n = 0
+for _, uid in ipairs(uids) do
+  if n >= limit then break end
+  local key = p .. 'task:' .. uid
+  local f = redis.call('HMGET', key, 'index', 'type', 'status', 'fin')
+  local st = f[3]
+  if (st == 'succeeded' or st == 'failed' or st == 'canceled') and f[4] and
+     tonumber(f[4]) < cutoff then
+    if f[1] then redis.call('ZREM', p .. 'tasks:index:' .. f[1], uid) end
+    redis.call('ZREM', p .. 'tasks:type:' .. f[2], uid)
+    redis.call('ZREM', p .. 'tasks:status:' .. st, uid)
+    redis.call('ZREM', p .. 'tasks', uid)
+    redis.call('DEL', key)
+    n = n + 1
+  end
+end
+return n
 )lua";
 
 // KEYS: lease, fence counter. ARGV: holder, ttl ms. Returns the token or nil.

@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "record_codec.hpp"
 #include "redis_connection.hpp"
@@ -120,12 +121,16 @@ class RedisStore::Impl {
       : options(std::move(o)),
         endpoint(std::move(ep)),
         p(options.key_prefix),
-        channel(options.topology_channel.empty() ? p + "topology" : options.topology_channel) {}
+        channel(options.topology_channel.empty() ? p + "topology" : options.topology_channel),
+        changes_channel(p + "changes"),
+        generation_key(p + "generation") {}
 
   const RedisStoreOptions options;
   const RedisEndpoint endpoint;
   const std::string p;  // key prefix
   const std::string channel;
+  const std::string changes_channel;
+  const std::string generation_key;
 
   const Script put_task{redis::kPutTaskScript};
   const Script delete_tasks{redis::kDeleteTasksScript};
@@ -139,6 +144,20 @@ class RedisStore::Impl {
   const Script heartbeat{redis::kHeartbeatScript};
   const Script leave{redis::kLeaveScript};
   const Script live_instances{redis::kLiveInstancesScript};
+  const Script hash_change{redis::kHashChangeScript};
+  const Script prune_tasks{redis::kPruneTasksScript};
+
+  // The subscriber connection of WaitForStateChange (one waiter at a time);
+  // null until the first wait, and again after it failed.
+  std::mutex subscriber_mu;
+  std::unique_ptr<Connection> subscriber;
+
+  // HSET/HSETNX/HDEL on a mirrored hash, moving the state generation.
+  Result<int64_t> ChangeHash(std::string_view op, const std::string& hash,
+                             const std::string& field, const std::string& value = {}) {
+    return EvalInt(hash_change, "HashChange", {p + hash, generation_key},
+                   {std::string(op), changes_channel, field, value});
+  }
 
   // The lowest counter value NextTaskUid accepts: one past the highest task
   // uid this store handed out or wrote, plus one (counter = uid + 1).
@@ -382,6 +401,11 @@ RedisStore::~RedisStore() = default;
 
 const std::string& RedisStore::topology_channel() const { return impl_->channel; }
 
+Result<void> RedisStore::Ping() {
+  MIROIR_RETURN_IF_ERROR(impl_->Call({"PING"}));
+  return {};
+}
+
 // --- tasks ---
 
 Result<uint64_t> RedisStore::NextTaskUid() {
@@ -441,6 +465,18 @@ Result<std::vector<TaskRecord>> RedisStore::UnfinishedTasks(size_t limit) {
   q.limit = limit;
   MIROIR_ASSIGN_OR_RETURN(TaskPage page, impl_->List(q));
   return std::move(page.tasks);
+}
+
+Result<size_t> RedisStore::PruneTasks(uint64_t uid_begin, uint64_t uid_end,
+                                      SystemTime finished_before, size_t limit) {
+  uid_end = std::min(uid_end, kMaxUid + 1);
+  if (uid_begin >= uid_end || limit == 0) return size_t{0};
+  MIROIR_ASSIGN_OR_RETURN(
+      int64_t n, impl_->EvalInt(impl_->prune_tasks, "PruneTasks", {},
+                                {impl_->p, Str(uid_begin), Str(uid_end),
+                                 std::to_string(ToMicros(finished_before)),
+                                 Str(std::min<uint64_t>(limit, kMaxUid))}));
+  return static_cast<size_t>(n);
 }
 
 Result<size_t> RedisStore::DeleteTasks(const std::vector<uint64_t>& uids) {
@@ -511,13 +547,19 @@ Result<std::vector<IndexRecord>> RedisStore::ListIndexes() {
 }
 
 Result<void> RedisStore::PutIndex(const IndexRecord& index) {
-  MIROIR_RETURN_IF_ERROR(
-      impl_->Call({"HSET", impl_->p + "indexes", index.uid, Dump(IndexToJson(index))}));
+  MIROIR_RETURN_IF_ERROR(impl_->ChangeHash("set", "indexes", index.uid, Dump(IndexToJson(index))));
   return {};
 }
 
+Result<bool> RedisStore::CreateIndex(const IndexRecord& index) {
+  MIROIR_ASSIGN_OR_RETURN(
+      int64_t created,
+      impl_->ChangeHash("setnx", "indexes", index.uid, Dump(IndexToJson(index))));
+  return created == 1;
+}
+
 Result<void> RedisStore::DeleteIndex(const std::string& uid) {
-  MIROIR_RETURN_IF_ERROR(impl_->Call({"HDEL", impl_->p + "indexes", uid}));
+  MIROIR_RETURN_IF_ERROR(impl_->ChangeHash("del", "indexes", uid));
   return {};
 }
 
@@ -538,14 +580,13 @@ Result<std::vector<ApiKey>> RedisStore::ListKeys() {
 }
 
 Result<void> RedisStore::PutKey(const ApiKey& key) {
-  MIROIR_RETURN_IF_ERROR(
-      impl_->Call({"HSET", impl_->p + "keys", key.uid, Dump(ApiKeyToStorage(key))}));
+  MIROIR_RETURN_IF_ERROR(impl_->ChangeHash("set", "keys", key.uid, Dump(ApiKeyToStorage(key))));
   return {};
 }
 
 Result<bool> RedisStore::DeleteKey(const std::string& uid) {
-  MIROIR_ASSIGN_OR_RETURN(Reply r, impl_->Call({"HDEL", impl_->p + "keys", uid}));
-  return r.integer > 0;
+  MIROIR_ASSIGN_OR_RETURN(int64_t deleted, impl_->ChangeHash("del", "keys", uid));
+  return deleted > 0;
 }
 
 // --- topology ---
@@ -572,8 +613,10 @@ Result<bool> RedisStore::CompareAndSetTopology(uint64_t expected_epoch,
   }
   MIROIR_ASSIGN_OR_RETURN(
       int64_t stored,
-      impl_->EvalInt(impl_->topology_cas, "CompareAndSetTopology", {impl_->p + "topology"},
-                     {Str(expected_epoch), Str(record.epoch), Dump(record.spec), impl_->channel}));
+      impl_->EvalInt(impl_->topology_cas, "CompareAndSetTopology",
+                     {impl_->p + "topology", impl_->generation_key},
+                     {Str(expected_epoch), Str(record.epoch), Dump(record.spec), impl_->channel,
+                      impl_->changes_channel}));
   return stored == 1;
 }
 
@@ -696,6 +739,46 @@ Result<std::vector<InstanceInfo>> RedisStore::LiveInstances() {
   std::sort(out.begin(), out.end(),
             [](const InstanceInfo& a, const InstanceInfo& b) { return a.id < b.id; });
   return out;
+}
+
+}  // namespace miroir::store
+
+namespace miroir::store {
+
+// --- shared-state changes ---
+
+Result<uint64_t> RedisStore::StateGeneration() {
+  MIROIR_ASSIGN_OR_RETURN(Reply r, impl_->Call({"GET", impl_->generation_key}));
+  if (r.is_nil()) return uint64_t{0};
+  auto g = ParseInt<uint64_t>(r.str);
+  if (!g) return impl_->Unexpected("GET generation", r);
+  return *g;
+}
+
+Result<uint64_t> RedisStore::WaitForStateChange(uint64_t seen, std::chrono::milliseconds timeout) {
+  std::lock_guard<std::mutex> lock(impl_->subscriber_mu);
+  auto& sub = impl_->subscriber;
+  // Subscribe before reading the counter: a change landing between the two
+  // is then either in the counter or on the channel, never lost.
+  if (!sub || sub->broken()) {
+    sub.reset();
+    auto conn = Connection::Open(impl_->endpoint, impl_->options.connect_timeout,
+                                 impl_->options.command_timeout);
+    if (conn) {
+      auto ack = (*conn)->Command({"SUBSCRIBE", impl_->changes_channel});
+      if (ack && ack->kind == Reply::Kind::kArray) sub = std::move(*conn);
+    }
+  }
+  MIROIR_ASSIGN_OR_RETURN(uint64_t generation, StateGeneration());
+  if (generation != seen) return generation;
+  if (sub) {
+    auto message = sub->WaitForPush(timeout);
+    if (!message) sub.reset();  // polled again next call, resubscribed then
+  } else {
+    // No channel (Redis refused the subscription): poll.
+    std::this_thread::sleep_for(timeout);
+  }
+  return StateGeneration();
 }
 
 }  // namespace miroir::store

@@ -11,8 +11,10 @@
 #include <mutex>
 #include <set>
 #include <string_view>
+#include <thread>
 #include <variant>
 
+#include "miroir/core/time.hpp"
 #include "record_codec.hpp"
 #include "sqlite_db.hpp"
 
@@ -82,6 +84,26 @@ CREATE TABLE topology (
   epoch INTEGER NOT NULL,
   spec  TEXT NOT NULL
 );
+)sql",
+    // 2: leases, fencing tokens and fenced state (Coordination), so the
+    // leader-only workers run the same code on one instance as on several.
+    R"sql(
+CREATE TABLE leases (
+  scope      TEXT PRIMARY KEY,
+  holder     TEXT NOT NULL,
+  token      INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE fences (
+  scope TEXT PRIMARY KEY,
+  token INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE fenced_state (
+  scope TEXT NOT NULL,
+  key   TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (scope, key)
+) WITHOUT ROWID;
 )sql",
 };
 
@@ -385,6 +407,23 @@ class SqliteStore::Impl {
     return static_cast<size_t>(db_->Changes());
   }
 
+  Result<size_t> PruneTasks(uint64_t uid_begin, uint64_t uid_end, SystemTime finished_before,
+                            size_t limit) {
+    if (uid_begin >= uid_end || uid_begin > kMaxSqlInt) return size_t{0};
+    // The uid range walks the primary key; only that range's rows are read.
+    MIROIR_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db_->Prepare("DELETE FROM tasks WHERE uid IN (SELECT uid FROM tasks "
+                     "WHERE uid >= ? AND uid < ? AND status IN ('succeeded', 'failed', 'canceled') "
+                     "AND finished_at < ? ORDER BY uid LIMIT ?)"));
+    stmt.Bind(1, static_cast<int64_t>(uid_begin))
+        .Bind(2, static_cast<int64_t>(std::min(uid_end, kMaxSqlInt)))
+        .Bind(3, ToMicros(finished_before))
+        .Bind(4, static_cast<int64_t>(std::min<uint64_t>(limit, kMaxSqlInt)));
+    MIROIR_RETURN_IF_ERROR(stmt.Run());
+    return static_cast<size_t>(db_->Changes());
+  }
+
   Result<std::optional<IndexRecord>> GetIndex(const std::string& uid) {
     MIROIR_ASSIGN_OR_RETURN(
         Statement stmt,
@@ -421,6 +460,21 @@ class SqliteStore::Impl {
         .Bind(4, ToMicros(index.created_at))
         .Bind(5, ToMicros(index.updated_at));
     return stmt.Run();
+  }
+
+  Result<bool> CreateIndex(const IndexRecord& index) {
+    MIROIR_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db_->Prepare("INSERT OR IGNORE INTO indexes "
+                     "(uid, shard_count, primary_key, created_at, updated_at) "
+                     "VALUES (?, ?, ?, ?, ?)"));
+    stmt.Bind(1, std::string_view(index.uid))
+        .Bind(2, static_cast<int64_t>(index.shard_count))
+        .Bind(3, index.primary_key)
+        .Bind(4, ToMicros(index.created_at))
+        .Bind(5, ToMicros(index.updated_at));
+    MIROIR_RETURN_IF_ERROR(stmt.Run());
+    return db_->Changes() == 1;
   }
 
   Result<void> DeleteIndex(const std::string& uid) {
@@ -503,7 +557,127 @@ class SqliteStore::Impl {
     return true;
   }
 
+  // --- Coordination: leases and fenced state in tables; times are wall
+  // clock microseconds, so leases survive a restart with their deadlines.
+  Result<std::optional<Lease>> AcquireLease(const std::string& scope, const std::string& holder,
+                                            std::chrono::milliseconds ttl) {
+    MIROIR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*db_));
+    const int64_t now = ToMicros(NowMicros());
+    const int64_t expires = now + ttl.count() * 1000;
+    MIROIR_ASSIGN_OR_RETURN(auto current, ReadLease(scope));
+    if (current && current->second > now) {
+      if (current->first.holder != holder) return std::optional<Lease>();
+      MIROIR_RETURN_IF_ERROR(WriteLease(current->first, expires));
+      MIROIR_RETURN_IF_ERROR(tx.Commit());
+      return std::optional<Lease>(current->first);
+    }
+    Lease lease{scope, holder, 0};
+    {
+      MIROIR_ASSIGN_OR_RETURN(Statement bump,
+                              db_->Prepare("INSERT INTO fences (scope, token) VALUES (?, 1) "
+                                           "ON CONFLICT (scope) DO UPDATE SET token = token + 1 "
+                                           "RETURNING token"));
+      bump.Bind(1, std::string_view(scope));
+      MIROIR_ASSIGN_OR_RETURN(bool row, bump.Step());
+      if (!row) return db_->Internal("no fencing token for " + scope);
+      lease.token = static_cast<uint64_t>(bump.Int(0));
+      MIROIR_RETURN_IF_ERROR(bump.Run());  // finish the statement before the commit
+    }
+    MIROIR_RETURN_IF_ERROR(WriteLease(lease, expires));
+    MIROIR_RETURN_IF_ERROR(tx.Commit());
+    return std::optional<Lease>(lease);
+  }
+
+  Result<bool> RenewLease(const Lease& lease, std::chrono::milliseconds ttl) {
+    MIROIR_ASSIGN_OR_RETURN(
+        Statement stmt, db_->Prepare("UPDATE leases SET expires_at = ? WHERE scope = ? AND "
+                                     "holder = ? AND token = ? AND expires_at > ?"));
+    const int64_t now = ToMicros(NowMicros());
+    stmt.Bind(1, now + ttl.count() * 1000)
+        .Bind(2, std::string_view(lease.scope))
+        .Bind(3, std::string_view(lease.holder))
+        .Bind(4, static_cast<int64_t>(lease.token))
+        .Bind(5, now);
+    MIROIR_RETURN_IF_ERROR(stmt.Run());
+    return db_->Changes() == 1;
+  }
+
+  Result<void> ReleaseLease(const Lease& lease) {
+    MIROIR_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db_->Prepare("DELETE FROM leases WHERE scope = ? AND holder = ? AND token = ?"));
+    stmt.Bind(1, std::string_view(lease.scope))
+        .Bind(2, std::string_view(lease.holder))
+        .Bind(3, static_cast<int64_t>(lease.token));
+    return stmt.Run();
+  }
+
+  Result<std::optional<Lease>> CurrentLease(const std::string& scope) {
+    MIROIR_ASSIGN_OR_RETURN(auto current, ReadLease(scope));
+    if (!current || current->second <= ToMicros(NowMicros())) return std::optional<Lease>();
+    return std::optional<Lease>(current->first);
+  }
+
+  Result<bool> FencedWrite(const std::string& scope, uint64_t token, const std::string& key,
+                           const std::string* value) {
+    MIROIR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*db_));
+    {
+      MIROIR_ASSIGN_OR_RETURN(Statement fence,
+                              db_->Prepare("SELECT token FROM fences WHERE scope = ?"));
+      fence.Bind(1, std::string_view(scope));
+      MIROIR_ASSIGN_OR_RETURN(bool row, fence.Step());
+      if (!row || static_cast<uint64_t>(fence.Int(0)) != token) return false;
+    }
+    if (value != nullptr) {
+      MIROIR_ASSIGN_OR_RETURN(
+          Statement put, db_->Prepare("INSERT OR REPLACE INTO fenced_state (scope, key, value) "
+                                      "VALUES (?, ?, ?)"));
+      put.Bind(1, std::string_view(scope)).Bind(2, std::string_view(key)).Bind(3, std::string_view(*value));
+      MIROIR_RETURN_IF_ERROR(put.Run());
+    } else {
+      MIROIR_ASSIGN_OR_RETURN(
+          Statement del, db_->Prepare("DELETE FROM fenced_state WHERE scope = ? AND key = ?"));
+      del.Bind(1, std::string_view(scope)).Bind(2, std::string_view(key));
+      MIROIR_RETURN_IF_ERROR(del.Run());
+    }
+    MIROIR_RETURN_IF_ERROR(tx.Commit());
+    return true;
+  }
+
+  Result<std::optional<std::string>> FencedGet(const std::string& scope, const std::string& key) {
+    MIROIR_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db_->Prepare("SELECT value FROM fenced_state WHERE scope = ? AND key = ?"));
+    stmt.Bind(1, std::string_view(scope)).Bind(2, std::string_view(key));
+    MIROIR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return std::optional<std::string>();
+    return std::optional<std::string>(stmt.Text(0));
+  }
+
  private:
+  // The stored lease of a scope and its deadline (µs), expired or not.
+  Result<std::optional<std::pair<Lease, int64_t>>> ReadLease(const std::string& scope) {
+    MIROIR_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db_->Prepare("SELECT holder, token, expires_at FROM leases WHERE scope = ?"));
+    stmt.Bind(1, std::string_view(scope));
+    MIROIR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return std::optional<std::pair<Lease, int64_t>>();
+    return std::optional<std::pair<Lease, int64_t>>(
+        std::make_pair(Lease{scope, stmt.Text(0), static_cast<uint64_t>(stmt.Int(1))}, stmt.Int(2)));
+  }
+
+  Result<void> WriteLease(const Lease& lease, int64_t expires_at) {
+    MIROIR_ASSIGN_OR_RETURN(
+        Statement stmt, db_->Prepare("INSERT OR REPLACE INTO leases (scope, holder, token, "
+                                     "expires_at) VALUES (?, ?, ?, ?)"));
+    stmt.Bind(1, std::string_view(lease.scope))
+        .Bind(2, std::string_view(lease.holder))
+        .Bind(3, static_cast<int64_t>(lease.token))
+        .Bind(4, expires_at);
+    return stmt.Run();
+  }
+
   Result<void> Migrate() {
     MIROIR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*db_));
     MIROIR_RETURN_IF_ERROR(
@@ -604,12 +778,19 @@ Result<std::vector<TaskRecord>> SqliteStore::UnfinishedTasks(size_t limit) {
 Result<size_t> SqliteStore::DeleteTasks(const std::vector<uint64_t>& uids) {
   MIROIR_SQLITE_CALL(DeleteTasks(uids));
 }
+Result<size_t> SqliteStore::PruneTasks(uint64_t uid_begin, uint64_t uid_end,
+                                       SystemTime finished_before, size_t limit) {
+  MIROIR_SQLITE_CALL(PruneTasks(uid_begin, uid_end, finished_before, limit));
+}
 Result<std::optional<IndexRecord>> SqliteStore::GetIndex(const std::string& uid) {
   MIROIR_SQLITE_CALL(GetIndex(uid));
 }
 Result<std::vector<IndexRecord>> SqliteStore::ListIndexes() { MIROIR_SQLITE_CALL(ListIndexes()); }
 Result<void> SqliteStore::PutIndex(const IndexRecord& index) {
   MIROIR_SQLITE_CALL(PutIndex(index));
+}
+Result<bool> SqliteStore::CreateIndex(const IndexRecord& index) {
+  MIROIR_SQLITE_CALL(CreateIndex(index));
 }
 Result<void> SqliteStore::DeleteIndex(const std::string& uid) {
   MIROIR_SQLITE_CALL(DeleteIndex(uid));
@@ -623,6 +804,63 @@ Result<std::optional<TopologyRecord>> SqliteStore::LoadTopology() {
 Result<bool> SqliteStore::CompareAndSetTopology(uint64_t expected_epoch,
                                                 const TopologyRecord& record) {
   MIROIR_SQLITE_CALL(CompareAndSetTopology(expected_epoch, record));
+}
+
+Result<std::optional<Lease>> SqliteStore::AcquireLease(const std::string& scope,
+                                                       const std::string& holder,
+                                                       std::chrono::milliseconds ttl) {
+  if (scope.empty() || holder.empty() || ttl.count() < 1) {
+    return Error(ErrorCode::kInternal, "AcquireLease needs a scope, a holder and a TTL >= 1 ms");
+  }
+  MIROIR_SQLITE_CALL(AcquireLease(scope, holder, ttl));
+}
+Result<bool> SqliteStore::RenewLease(const Lease& lease, std::chrono::milliseconds ttl) {
+  MIROIR_SQLITE_CALL(RenewLease(lease, ttl));
+}
+Result<void> SqliteStore::ReleaseLease(const Lease& lease) {
+  MIROIR_SQLITE_CALL(ReleaseLease(lease));
+}
+Result<std::optional<Lease>> SqliteStore::CurrentLease(const std::string& scope) {
+  MIROIR_SQLITE_CALL(CurrentLease(scope));
+}
+Result<bool> SqliteStore::FencedPut(const std::string& scope, uint64_t token,
+                                    const std::string& key, const std::string& value) {
+  MIROIR_SQLITE_CALL(FencedWrite(scope, token, key, &value));
+}
+Result<bool> SqliteStore::FencedDelete(const std::string& scope, uint64_t token,
+                                       const std::string& key) {
+  MIROIR_SQLITE_CALL(FencedWrite(scope, token, key, nullptr));
+}
+Result<std::optional<std::string>> SqliteStore::FencedGet(const std::string& scope,
+                                                          const std::string& key) {
+  MIROIR_SQLITE_CALL(FencedGet(scope, key));
+}
+
+// Membership of the one instance an embedded store serves: kept in memory.
+Result<void> SqliteStore::Heartbeat(const InstanceInfo& self, std::chrono::milliseconds ttl) {
+  std::lock_guard<std::mutex> lock(members_mu_);
+  members_[self.id] = {self, std::chrono::steady_clock::now() + ttl};
+  return {};
+}
+Result<void> SqliteStore::Leave(const std::string& instance_id) {
+  std::lock_guard<std::mutex> lock(members_mu_);
+  members_.erase(instance_id);
+  return {};
+}
+Result<std::vector<InstanceInfo>> SqliteStore::LiveInstances() {
+  std::lock_guard<std::mutex> lock(members_mu_);
+  std::vector<InstanceInfo> out;
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& [id, member] : members_) {
+    if (member.second > now) out.push_back(member.first);
+  }
+  return out;
+}
+// One instance: nobody else changes the state it mirrors.
+Result<uint64_t> SqliteStore::StateGeneration() { return uint64_t{0}; }
+Result<uint64_t> SqliteStore::WaitForStateChange(uint64_t seen, std::chrono::milliseconds timeout) {
+  std::this_thread::sleep_for(timeout);
+  return seen;
 }
 
 #undef MIROIR_SQLITE_CALL

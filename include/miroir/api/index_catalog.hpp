@@ -3,9 +3,12 @@
 //
 // Thread-safe: readers take a shared lock for a map lookup; writers (index
 // creation and deletion) an exclusive one. The store stays the truth; the
-// catalog is loaded from it at start-up and updated after each store write.
+// catalog is loaded from it at start-up, updated after each store write of
+// this instance and, when several instances share the store, replaced
+// whenever the store's state generation moves (app/state_sync.hpp).
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -26,9 +29,14 @@ class IndexCatalog {
   void Erase(const std::string& uid);
   void Replace(std::vector<store::IndexRecord> records);
 
-  // The settings a merge needs (distinct attribute, facet order, ...), as last
-  // read from a node; null until loaded. Settings updates through Miroir
-  // drop them so the next search reads them again.
+  // How long search settings read from a node are trusted: settings changed
+  // behind this instance's back (through another instance, or straight on
+  // the nodes) reach its merges within this time.
+  static constexpr std::chrono::seconds kSearchSettingsTtl{5};
+
+  // The settings a merge needs (distinct attribute, facet order, ...), as
+  // read from a node less than kSearchSettingsTtl ago; null when not loaded
+  // or expired. Settings updates through this instance drop them at once.
   std::shared_ptr<const IndexSearchSettings> SearchSettings(const std::string& uid) const;
   void SetSearchSettings(const std::string& uid, std::shared_ptr<const IndexSearchSettings> s);
   void InvalidateSearchSettings(const std::string& uid);
@@ -36,7 +44,11 @@ class IndexCatalog {
  private:
   mutable std::shared_mutex mu_;
   std::map<std::string, store::IndexRecord> indexes_;
-  std::map<std::string, std::shared_ptr<const IndexSearchSettings>> search_settings_;
+  struct CachedSettings {
+    std::shared_ptr<const IndexSearchSettings> settings;
+    std::chrono::steady_clock::time_point loaded_at;
+  };
+  std::map<std::string, CachedSettings> search_settings_;
 };
 
 }  // namespace miroir::api

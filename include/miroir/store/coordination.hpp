@@ -1,7 +1,8 @@
 // Coordination between Miroir instances (ARCHITECTURE.md §5): leader leases
 // with fencing tokens, state writes checked against those tokens, and
 // membership heartbeats that double as per-instance topology epoch
-// acknowledgements.
+// acknowledgements, and change notifications for the state every instance
+// mirrors in memory.
 //
 // RedisStore implements it for several instances sharing one Redis. Calls are
 // synchronous and block on the network; like Store calls they are made
@@ -91,6 +92,17 @@ class Coordination {
   virtual Result<void> Leave(const std::string& instance_id) = 0;
   // Instances whose last heartbeat has not expired, ordered by id.
   virtual Result<std::vector<InstanceInfo>> LiveInstances() = 0;
+
+  // --- shared-state changes ---
+  // A counter that every change of the state instances mirror in memory
+  // (index catalog, API keys, topology) increases, in the same atomic
+  // write as the change. 0 before the first change.
+  virtual Result<uint64_t> StateGeneration() = 0;
+  // Blocks until the generation differs from `seen` or `timeout` has passed,
+  // and returns the generation then. Wakes as soon as a change is published
+  // (a channel) and reads the counter itself at least once per call, so a
+  // lost notification delays a change by at most `timeout`.
+  virtual Result<uint64_t> WaitForStateChange(uint64_t seen, std::chrono::milliseconds timeout) = 0;
 };
 
 }  // namespace miroir::store

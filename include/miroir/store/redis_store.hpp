@@ -11,6 +11,9 @@
 //   indexes, keys            hashes: index catalog and API keys, JSON values
 //   topology                 hash {epoch, spec}; changes are published on the
 //                            channel <prefix>topology with the new epoch
+//   generation               counter moved by every change of indexes, keys
+//                            or topology (same script as the change), and
+//                            published on the channel <prefix>changes
 //   lease:<scope>            "<token>:<holder>", SET NX PX
 //   fence:<scope>            the scope's newest fencing token (INCR)
 //   state:<scope>            hash: the scope's fenced state
@@ -95,16 +98,20 @@ class RedisStore final : public Store, public Coordination {
   // - task uids above 2^53 - 1 are refused (zset scores are doubles);
   // - CompareAndSetTopology REQUIRES record.epoch > expected_epoch, and
   //   publishes the new epoch on topology_channel().
+  Result<void> Ping() override;
   Result<uint64_t> NextTaskUid() override;
   Result<void> PutTask(const TaskRecord& task) override;
   Result<std::optional<TaskRecord>> GetTask(uint64_t uid) override;
   Result<TaskPage> ListTasks(const TaskQuery& query) override;
   Result<std::vector<TaskRecord>> UnfinishedTasks(size_t limit) override;
   Result<size_t> DeleteTasks(const std::vector<uint64_t>& uids) override;
+  Result<size_t> PruneTasks(uint64_t uid_begin, uint64_t uid_end, SystemTime finished_before,
+                            size_t limit) override;
 
   Result<std::optional<IndexRecord>> GetIndex(const std::string& uid) override;
   Result<std::vector<IndexRecord>> ListIndexes() override;
   Result<void> PutIndex(const IndexRecord& index) override;
+  Result<bool> CreateIndex(const IndexRecord& index) override;
   Result<void> DeleteIndex(const std::string& uid) override;
 
   Result<std::vector<ApiKey>> ListKeys() override;
@@ -130,6 +137,8 @@ class RedisStore final : public Store, public Coordination {
   Result<void> Heartbeat(const InstanceInfo& self, std::chrono::milliseconds ttl) override;
   Result<void> Leave(const std::string& instance_id) override;
   Result<std::vector<InstanceInfo>> LiveInstances() override;
+  Result<uint64_t> StateGeneration() override;
+  Result<uint64_t> WaitForStateChange(uint64_t seen, std::chrono::milliseconds timeout) override;
 
  private:
   class Impl;

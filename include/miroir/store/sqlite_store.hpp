@@ -26,10 +26,13 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "miroir/core/error.hpp"
+#include "miroir/store/coordination.hpp"
 #include "miroir/store/store.hpp"
 
 namespace miroir::store {
@@ -46,7 +49,7 @@ struct SqliteStoreOptions {
   std::chrono::milliseconds busy_timeout{5'000};
 };
 
-class SqliteStore final : public Store {
+class SqliteStore final : public Store, public Coordination {
  public:
   // Opens or creates the database at `path` (its directory must exist),
   // takes the lock file, switches to WAL and brings the schema up to date.
@@ -70,16 +73,20 @@ class SqliteStore final : public Store {
   //   only grow); otherwise an internal error and nothing is stored.
   // - Task uids and canceled_by above INT64_MAX are refused (SQLite integers
   //   are signed); filters on such values match nothing.
+  Result<void> Ping() override { return {}; }  // a local file is always there
   Result<uint64_t> NextTaskUid() override;
   Result<void> PutTask(const TaskRecord& task) override;
   Result<std::optional<TaskRecord>> GetTask(uint64_t uid) override;
   Result<TaskPage> ListTasks(const TaskQuery& query) override;
   Result<std::vector<TaskRecord>> UnfinishedTasks(size_t limit) override;
   Result<size_t> DeleteTasks(const std::vector<uint64_t>& uids) override;
+  Result<size_t> PruneTasks(uint64_t uid_begin, uint64_t uid_end, SystemTime finished_before,
+                            size_t limit) override;
 
   Result<std::optional<IndexRecord>> GetIndex(const std::string& uid) override;
   Result<std::vector<IndexRecord>> ListIndexes() override;
   Result<void> PutIndex(const IndexRecord& index) override;
+  Result<bool> CreateIndex(const IndexRecord& index) override;
   Result<void> DeleteIndex(const std::string& uid) override;
 
   Result<std::vector<ApiKey>> ListKeys() override;
@@ -90,10 +97,33 @@ class SqliteStore final : public Store {
   Result<bool> CompareAndSetTopology(uint64_t expected_epoch,
                                      const TopologyRecord& record) override;
 
+  // Coordination (coordination.hpp), for the one instance an embedded store
+  // serves: leases, fencing tokens and fenced state persist in the file (a
+  // restarted instance keeps its tokens growing); membership is in memory;
+  // the state generation never moves (no other instance changes anything).
+  Result<std::optional<Lease>> AcquireLease(const std::string& scope, const std::string& holder,
+                                            std::chrono::milliseconds ttl) override;
+  Result<bool> RenewLease(const Lease& lease, std::chrono::milliseconds ttl) override;
+  Result<void> ReleaseLease(const Lease& lease) override;
+  Result<std::optional<Lease>> CurrentLease(const std::string& scope) override;
+  Result<bool> FencedPut(const std::string& scope, uint64_t token, const std::string& key,
+                         const std::string& value) override;
+  Result<bool> FencedDelete(const std::string& scope, uint64_t token,
+                            const std::string& key) override;
+  Result<std::optional<std::string>> FencedGet(const std::string& scope,
+                                               const std::string& key) override;
+  Result<void> Heartbeat(const InstanceInfo& self, std::chrono::milliseconds ttl) override;
+  Result<void> Leave(const std::string& instance_id) override;
+  Result<std::vector<InstanceInfo>> LiveInstances() override;
+  Result<uint64_t> StateGeneration() override;
+  Result<uint64_t> WaitForStateChange(uint64_t seen, std::chrono::milliseconds timeout) override;
+
  private:
   class Impl;
   explicit SqliteStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
+  std::mutex members_mu_;
+  std::map<std::string, std::pair<InstanceInfo, std::chrono::steady_clock::time_point>> members_;
 };
 
 }  // namespace miroir::store

@@ -82,6 +82,9 @@ class Store {
  public:
   virtual ~Store() = default;
 
+  // Answers when the store is reachable; the error it would fail with when not.
+  virtual Result<void> Ping() = 0;
+
   // --- tasks ---
   // The next cluster-wide task uid (0, 1, 2, ...); never hands out one twice,
   // across restarts too.
@@ -93,12 +96,23 @@ class Store {
   // Records not yet terminal, oldest first, at most `limit` (for the reconciler).
   virtual Result<std::vector<TaskRecord>> UnfinishedTasks(size_t limit) = 0;
   virtual Result<size_t> DeleteTasks(const std::vector<uint64_t>& uids) = 0;
+  // Deletes the finished tasks (succeeded, failed or canceled) whose uid is
+  // in [uid_begin, uid_end) and that finished before `finished_before`, at
+  // most `limit` of them, lowest uids first; returns how many (the task
+  // pruner, workers/task_pruner.hpp). Tasks not yet finished are kept.
+  virtual Result<size_t> PruneTasks(uint64_t uid_begin, uint64_t uid_end,
+                                    SystemTime finished_before, size_t limit) = 0;
 
   // --- index catalog ---
   virtual Result<std::optional<IndexRecord>> GetIndex(const std::string& uid) = 0;
   virtual Result<std::vector<IndexRecord>> ListIndexes() = 0;
   // Inserts or replaces.
   virtual Result<void> PutIndex(const IndexRecord& index) = 0;
+  // Inserts `index` unless its uid is already taken. True when stored;
+  // false, writing nothing, when another writer (another instance) created
+  // the index first: GetIndex reads the record that won. Creation goes
+  // through here so two instances creating one index agree on its shard count.
+  virtual Result<bool> CreateIndex(const IndexRecord& index) = 0;
   virtual Result<void> DeleteIndex(const std::string& uid) = 0;
 
   // --- API keys ---

@@ -1,67 +1,28 @@
 """Fixtures of the multi-instance suites (issue 5): a private redis-server, three
-test nodes and two Miroir instances sharing that Redis as their coordination store.
+test nodes, two Miroir instances sharing that Redis as their coordination store,
+and HAProxy in front of the two as one address.
 
-Everything listens on 127.0.0.1; redis-server runs without persistence in the
-test's temporary directory and is stopped afterwards.
+Everything listens on 127.0.0.1; redis-server keeps its data (append-only file)
+in the test's temporary directory, so a restart on the same port finds it again,
+and every process is stopped afterwards.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
 
+import requests
+
 import pytest
 
 from harness import MiroirCluster, MiroirProcess, TopologySpec
+from harness.redis import RedisProcess, redis_overrides
 from harness.ports import free_port
-
-
-class RedisProcess:
-    """redis-server on a free loopback port, persistence off, in `workdir`."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.workdir = Path(workdir)
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self._proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 10.0) -> "RedisProcess":
-        self._proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir),
-             "--logfile", str(self.workdir / "redis.log")],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-            start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.cli("PING") == "PONG":
-                return self
-            if self._proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"redis-server did not start on port {self.port}")
-
-    def cli(self, *args: str) -> str:
-        done = subprocess.run(["redis-cli", "-p", str(self.port), *args], capture_output=True,
-                              text=True, timeout=10)
-        return done.stdout.strip()
-
-    def stop(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
-        self._proc = None
 
 
 @pytest.fixture(scope="module")
@@ -75,21 +36,96 @@ def redis(tmp_path_factory: pytest.TempPathFactory):
         server.stop()
 
 
-def redis_overrides(redis: RedisProcess) -> dict:
-    return {"task_store": {"backend": "redis",
-                           "redis": {"url": redis.url, "connect_timeout_ms": 500,
-                                     "command_timeout_ms": 1000}}}
+class HaproxyProcess:
+    """HAProxy (Debian's) on a free loopback port, balancing over Miroir instances
+    with health checks on /health and retries of requests whose connection failed,
+    as a Kubernetes Service with readiness probes would."""
+
+    def __init__(self, workdir: Path, backends: list[MiroirProcess]) -> None:
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.backends = backends
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def write_config(self) -> Path:
+        servers = "\n".join(f"  server {p.name} 127.0.0.1:{p.port} check" for p in self.backends)
+        text = f"""global
+  maxconn 2000
+defaults
+  mode http
+  timeout connect 1s
+  timeout client 30s
+  timeout server 30s
+  retries 3
+  option redispatch
+  retry-on conn-failure empty-response
+frontend miroir
+  bind 127.0.0.1:{self.port}
+  default_backend miroirs
+backend miroirs
+  balance roundrobin
+  option httpchk GET /health
+  http-check expect status 200
+  default-server inter 200ms fall 2 rise 2
+{servers}
+"""
+        path = self.workdir / "haproxy.cfg"
+        path.write_text(text)
+        return path
+
+    def start(self, timeout: float = 10.0) -> "HaproxyProcess":
+        config = self.write_config()
+        self._proc = subprocess.Popen(
+            ["haproxy", "-db", "-f", str(config)], stdin=subprocess.DEVNULL,
+            stdout=open(self.workdir / "haproxy.log", "wb"), stderr=subprocess.STDOUT,
+            start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/health", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            if self._proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        log = (self.workdir / "haproxy.log").read_text(errors="replace")
+        self.stop()
+        raise RuntimeError(f"haproxy did not start on port {self.port}:\n{log}")
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            os.killpg(self._proc.pid, signal.SIGTERM)
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        self._proc = None
+
+
+def require_haproxy() -> None:
+    if shutil.which("haproxy") is None:
+        pytest.fail("haproxy is not installed: run scripts/setup.sh")
 
 
 @pytest.fixture(scope="module")
-def pair(redis: RedisProcess, tmp_path_factory: pytest.TempPathFactory):
+def pair(redis: RedisProcess, tmp_path_factory: pytest.TempPathFactory,
+         request: pytest.FixtureRequest):
     """(cluster, a, b): three nodes in one group, Miroir `a` (the cluster's own proxy)
-    and Miroir `b`, both on the same Redis."""
+    and Miroir `b`, both on the same Redis. A test module may set TASK_STORE, a dict
+    of extra task_store settings for both."""
+    extra = getattr(request.module, "TASK_STORE", {})
     cluster = MiroirCluster(tmp_path_factory.mktemp("multi"),
                             TopologySpec(groups=(3,), replication_factor=1, shards=16),
-                            miroir_overrides=redis_overrides(redis))
+                            miroir_overrides=redis_overrides(redis, **extra))
     cluster.start()
-    b: MiroirProcess = cluster.make_proxy("miroir-b", overrides=redis_overrides(redis))
+    b: MiroirProcess = cluster.make_proxy("miroir-b", overrides=redis_overrides(redis, **extra))
     try:
         b.start()
         for nid in cluster.nodes:

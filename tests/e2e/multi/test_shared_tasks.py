@@ -23,16 +23,88 @@ def test_write_through_a_wait_through_b(pair) -> None:
     assert hits["estimatedTotalHits"] == 50
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 5 gap: each instance caches the index catalog it loaded at start-up "
-    "(api::IndexCatalog); an index created through A stays unknown to B until B restarts. "
-    "The catalog must be re-read from the store (or invalidated on a channel)."))
 def test_index_created_through_a_is_searchable_through_b(pair) -> None:
     _, a, b = pair
     task = a.client().index("fresh").add_documents(_docs(0, 5), primary_key="id")
     a.client().wait_for_task(task.task_uid, timeout_in_ms=20_000)
     hits = b.client().index("fresh").search("", {"limit": 10})
     assert hits["estimatedTotalHits"] == 5
+    assert b.http("GET", "/indexes/fresh").json()["primaryKey"] == "id"
+
+
+def test_index_created_through_a_is_written_through_b_with_the_same_shard_count(pair) -> None:
+    cluster, a, b = pair
+    a.client().create_index("shared-writes", {"primaryKey": "id"})
+    # Straight away, without waiting for the task: B must not create the index a
+    # second time (with its own idea of the shard count) but use A's record.
+    task = b.client().index("shared-writes").add_documents(_docs(0, 40))
+    assert b.client().wait_for_task(task.task_uid, timeout_in_ms=20_000).status == "succeeded"
+    shards_a = a.admin_json("/_miroir/shards")["indexes"]["shared-writes"]["shardCount"]
+    shards_b = b.admin_json("/_miroir/shards")["indexes"]["shared-writes"]["shardCount"]
+    assert shards_a == shards_b == 16
+    total = sum(cluster.node_document_count(n, "shared-writes") for n in cluster.nodes)
+    assert total == 40
+
+
+def test_creating_one_index_through_both_at_once_creates_it_once(pair) -> None:
+    _, a, b = pair
+    ta = a.client().create_index("raced", {"primaryKey": "id"})
+    tb = b.client().create_index("raced", {"primaryKey": "id"})
+    statuses = sorted(a.client().wait_for_task(t.task_uid, timeout_in_ms=20_000).status
+                      for t in (ta, tb))
+    assert statuses == ["failed", "succeeded"], statuses
+    failed = [a.client().get_task(t.task_uid) for t in (ta, tb)]
+    errors = [t.error for t in failed if t.status == "failed"]
+    assert errors[0]["code"] == "index_already_exists"
+
+
+def test_an_index_deleted_through_a_is_gone_through_b(pair) -> None:
+    _, a, b = pair
+    task = a.client().index("doomed").add_documents(_docs(0, 3), primary_key="id")
+    a.client().wait_for_task(task.task_uid, timeout_in_ms=20_000)
+    assert b.http("GET", "/indexes/doomed").status_code == 200
+    task = a.client().index("doomed").delete()
+    a.client().wait_for_task(task.task_uid, timeout_in_ms=20_000)
+    deadline = time.monotonic() + 5
+    while b.http("GET", "/indexes/doomed").status_code != 404:
+        if time.monotonic() > deadline:
+            pytest.fail("B still lists the index A deleted")
+        time.sleep(0.05)
+    listed = [i["uid"] for i in b.http("GET", "/indexes").json()["results"]]
+    assert "doomed" not in listed
+
+
+def test_a_key_created_through_a_works_through_b_and_dies_with_its_deletion(pair) -> None:
+    _, a, b = pair
+    key = a.client().create_key({"actions": ["search"], "indexes": ["books"], "expiresAt": None})
+    deadline = time.monotonic() + 5
+    while b.http("POST", "/indexes/books/search", key=key.key, json={"q": ""}).status_code != 200:
+        if time.monotonic() > deadline:
+            pytest.fail("B does not accept the key A created")
+        time.sleep(0.05)
+    assert b.http("GET", f"/keys/{key.uid}").json()["key"] == key.key
+    a.client().delete_key(key.key)
+    deadline = time.monotonic() + 5
+    while b.http("POST", "/indexes/books/search", key=key.key, json={"q": ""}).status_code == 200:
+        if time.monotonic() > deadline:
+            pytest.fail("B still accepts the key A deleted")
+        time.sleep(0.05)
+
+
+def test_topology_lists_both_live_instances_from_either(pair) -> None:
+    _, a, b = pair
+    want = sorted(f"127.0.0.1:{p.port}" for p in (a, b))
+    for proxy in (a, b):
+        # Each lists what its last heartbeat saw: within a heartbeat period of B joining.
+        deadline = time.monotonic() + 5
+        while True:
+            instances = proxy.admin_json("/_miroir/topology")["instances"]
+            if sorted(i["address"] for i in instances) == want:
+                break
+            assert time.monotonic() < deadline, instances
+            time.sleep(0.05)
+        epoch = proxy.admin_json("/_miroir/topology")["epoch"]
+        assert all(i["topologyEpoch"] == epoch for i in instances)
 
 
 def test_task_uids_are_one_sequence_across_instances(pair) -> None:
@@ -70,12 +142,17 @@ def test_both_instances_are_live_members(pair, redis) -> None:
 
 
 def test_a_stopped_instance_leaves_and_a_restarted_one_joins(pair, redis) -> None:
-    _, _, b = pair
+    _, a, b = pair
     b.stop(timeout=10)
     deadline = time.monotonic() + 5
     while len(redis.cli("SMEMBERS", "miroir:instances").split()) != 1:
         if time.monotonic() > deadline:
             pytest.fail("the stopped instance is still listed")
+        time.sleep(0.1)
+    deadline = time.monotonic() + 5
+    while len(a.admin_json("/_miroir/topology")["instances"]) != 1:
+        if time.monotonic() > deadline:
+            pytest.fail("A still lists the stopped instance")
         time.sleep(0.1)
     b.start()
     assert len(redis.cli("SMEMBERS", "miroir:instances").split()) == 2

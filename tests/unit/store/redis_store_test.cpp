@@ -252,6 +252,68 @@ TEST_F(RedisStoreTest, TopologyChangesArePublishedWithTheirEpoch) {
   EXPECT_EQ((*Value(Other()->LoadTopology())).epoch, 7u);
 }
 
+// --- shared-state changes ---
+
+TEST_F(RedisStoreTest, EveryChangeOfMirroredStateMovesTheGeneration) {
+  uint64_t g = Value(store_->StateGeneration());
+  auto moved = [&](const char* what) {
+    uint64_t now = Value(Other()->StateGeneration());
+    EXPECT_GT(now, g) << what;
+    g = now;
+  };
+  auto still = [&](const char* what) { EXPECT_EQ(Value(Other()->StateGeneration()), g) << what; };
+  IndexRecord movies{"movies", 64, "id", Micros(1), Micros(1)};
+  EXPECT_TRUE(Value(store_->CreateIndex(movies)));
+  moved("CreateIndex");
+  EXPECT_FALSE(Value(store_->CreateIndex(movies)));
+  still("CreateIndex of an existing index");
+  ASSERT_TRUE(store_->PutIndex(movies));
+  moved("PutIndex");
+  ASSERT_TRUE(store_->DeleteIndex("movies"));
+  moved("DeleteIndex");
+  ASSERT_TRUE(store_->DeleteIndex("movies"));
+  still("DeleteIndex of nothing");
+  ApiKey key;
+  key.uid = "01234567-89ab-4cde-8f01-23456789abcd";
+  key.key = "k";
+  key.actions = {"search"};
+  key.indexes = {"*"};
+  ASSERT_TRUE(store_->PutKey(key));
+  moved("PutKey");
+  EXPECT_TRUE(Value(store_->DeleteKey(key.uid)));
+  moved("DeleteKey");
+  ASSERT_TRUE(Value(store_->CompareAndSetTopology(0, TopologyRecord{3, {{"v", 3}}})));
+  moved("CompareAndSetTopology");
+  EXPECT_FALSE(Value(store_->CompareAndSetTopology(0, TopologyRecord{4, {{"v", 4}}})));
+  still("a lost CompareAndSetTopology");
+  ASSERT_TRUE(store_->PutTask(testing::MakeTask(0, "movies", "indexCreation", TaskStatus::kEnqueued, 1)));
+  still("PutTask (tasks are not mirrored)");
+}
+
+TEST_F(RedisStoreTest, WaitForStateChangeWakesOnAChangeFromAnotherInstance) {
+  const uint64_t seen = Value(store_->StateGeneration());
+  // Nothing changes: the wait lasts its timeout and returns the same generation.
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(Value(store_->WaitForStateChange(seen, std::chrono::milliseconds(200))), seen);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(150));
+
+  std::thread writer([other = Other()] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    IndexRecord books{"books", 8, std::nullopt, Micros(1), Micros(1)};
+    (void)other->PutIndex(books);
+  });
+  t0 = std::chrono::steady_clock::now();
+  uint64_t got = seen;
+  // The channel wakes the waiter long before the 10 s timeout.
+  while (got == seen && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10)) {
+    got = Value(store_->WaitForStateChange(seen, std::chrono::seconds(10)));
+  }
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  writer.join();
+  EXPECT_GT(got, seen);
+  EXPECT_LT(waited, std::chrono::seconds(3));
+}
+
 // --- leases and fencing ---
 
 TEST_F(RedisStoreTest, OfTwoContendersExactlyOneGetsTheLease) {

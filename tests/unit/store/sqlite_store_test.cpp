@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -217,4 +218,77 @@ namespace testing {
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, StoreBehaviourTest, SqliteEnv);
 }  // namespace testing
 
+}  // namespace miroir::store
+
+namespace miroir::store {
+namespace {
+
+// The embedded store's Coordination: what the leader-only workers rely on
+// when one instance runs alone.
+class SqliteCoordinationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("miroir-sqlite-coord-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    Reopen();
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Reopen() {
+    store_.reset();
+    auto s = SqliteStore::Open((dir_ / "m.db").string());
+    ASSERT_TRUE(s) << s.error().message;
+    store_ = std::move(*s);
+  }
+  std::filesystem::path dir_;
+  std::unique_ptr<SqliteStore> store_;
+};
+
+TEST_F(SqliteCoordinationTest, LeasesFenceOlderHoldersAndTokensSurviveARestart) {
+  auto a = store_->AcquireLease("migration", "a", std::chrono::milliseconds(100));
+  ASSERT_TRUE(a && a->has_value()) << (a ? "" : a.error().message);
+  EXPECT_FALSE(store_->AcquireLease("migration", "b", std::chrono::milliseconds(100))->has_value());
+  EXPECT_EQ((*store_->AcquireLease("migration", "a", std::chrono::milliseconds(100)))->token,
+            (*a)->token) << "the holder re-acquires with the same token";
+  EXPECT_TRUE(*store_->FencedPut("migration", (*a)->token, "state", "1"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  EXPECT_FALSE(*store_->RenewLease(**a, std::chrono::milliseconds(100))) << "expired";
+  auto b = store_->AcquireLease("migration", "b", std::chrono::milliseconds(10'000));
+  ASSERT_TRUE(b && b->has_value());
+  EXPECT_GT((*b)->token, (*a)->token);
+  EXPECT_FALSE(*store_->FencedPut("migration", (*a)->token, "state", "stale"));
+  EXPECT_FALSE(*store_->FencedDelete("migration", (*a)->token, "state"));
+  EXPECT_EQ(**store_->FencedGet("migration", "state"), "1");
+  EXPECT_TRUE(*store_->FencedPut("migration", (*b)->token, "state", "2"));
+
+  Reopen();  // a restart keeps the lease, its token and the state
+  EXPECT_EQ((*store_->CurrentLease("migration"))->holder, "b");
+  EXPECT_EQ(**store_->FencedGet("migration", "state"), "2");
+  ASSERT_TRUE(store_->ReleaseLease(**b));
+  EXPECT_FALSE(store_->CurrentLease("migration")->has_value());
+  auto c = store_->AcquireLease("migration", "c", std::chrono::milliseconds(1000));
+  EXPECT_GT((*c)->token, (*b)->token);
+  EXPECT_TRUE(*store_->FencedDelete("migration", (*c)->token, "state"));
+  EXPECT_FALSE(store_->FencedGet("migration", "state")->has_value());
+}
+
+TEST_F(SqliteCoordinationTest, MembershipIsTheInstanceItself) {
+  InstanceInfo self;
+  self.id = "solo";
+  self.topology_epoch = 4;
+  ASSERT_TRUE(store_->Heartbeat(self, std::chrono::milliseconds(1000)));
+  auto live = store_->LiveInstances();
+  ASSERT_TRUE(live);
+  ASSERT_EQ(live->size(), 1u);
+  EXPECT_EQ((*live)[0].topology_epoch, 4u);
+  ASSERT_TRUE(store_->Leave("solo"));
+  EXPECT_TRUE(store_->LiveInstances()->empty());
+}
+
+}  // namespace
 }  // namespace miroir::store

@@ -426,6 +426,51 @@ TYPED_TEST_P(StoreBehaviourTest, DeleteTasksCountsOnlyExistingOnes) {
   EXPECT_EQ(*this->store_->DeleteTasks({}), 0u);
 }
 
+TYPED_TEST_P(StoreBehaviourTest, PruneDeletesOnlyFinishedTasksOfTheRangeBeforeTheCutoff) {
+  this->PutTen();  // terminal tasks finish at 1000 * uid + 200 µs; 3, 4, 8, 9 are unfinished
+  // Range [2, 9), finished before uid 7's finish time: 2, 5, 6 go (3, 4 are
+  // unfinished, 7 finished at the cutoff, which is not before it).
+  auto n = this->store_->PruneTasks(2, 9, Micros(7200), 100);
+  ASSERT_TRUE(n) << n.error().message;
+  EXPECT_EQ(*n, 3u);
+  std::vector<uint64_t> left;
+  TaskQuery all;
+  all.reverse = true;
+  auto page = this->store_->ListTasks(all);
+  ASSERT_TRUE(page);
+  for (const auto& t : page->tasks) left.push_back(t.uid);
+  EXPECT_EQ(left, (std::vector<uint64_t>{0, 1, 3, 4, 7, 8, 9}));
+  // The limit caps one call, lowest uids first.
+  auto one = this->store_->PruneTasks(0, 100, Micros(100'000), 1);
+  ASSERT_TRUE(one);
+  EXPECT_EQ(*one, 1u);
+  EXPECT_FALSE(this->store_->GetTask(0)->has_value());
+  EXPECT_TRUE(this->store_->GetTask(1)->has_value());
+  // Deleted records leave the filtered listings too.
+  TaskQuery by_index;
+  by_index.index_uids = std::set<std::string>{"movies"};
+  EXPECT_EQ(this->store_->ListTasks(by_index)->total, 2u);  // 4 and 8, both unfinished
+  EXPECT_EQ(*this->store_->PruneTasks(5, 5, Micros(100'000), 10), 0u);  // empty range
+}
+
+TYPED_TEST_P(StoreBehaviourTest, CreateIndexKeepsTheFirstRecord) {
+  IndexRecord first{"movies", 64, "id", Micros(1), Micros(1)};
+  IndexRecord second{"movies", 8, "isbn", Micros(2), Micros(2)};
+  auto created = this->store_->CreateIndex(first);
+  ASSERT_TRUE(created) << created.error().message;
+  EXPECT_TRUE(*created);
+  auto again = this->store_->CreateIndex(second);
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again);
+  auto got = this->store_->GetIndex("movies");
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_EQ((*got)->shard_count, 64u);
+  EXPECT_EQ((*got)->primary_key, "id");
+  ASSERT_TRUE(this->store_->DeleteIndex("movies"));
+  EXPECT_TRUE(*this->store_->CreateIndex(second));  // free again once deleted
+  EXPECT_EQ((*this->store_->GetIndex("movies"))->shard_count, 8u);
+}
+
 TYPED_TEST_P(StoreBehaviourTest, IndexCatalogCrud) {
   EXPECT_TRUE(this->store_->ListIndexes()->empty());
   IndexRecord movies{"movies", 64, "id", Micros(1), Micros(2)};
@@ -580,6 +625,8 @@ REGISTER_TYPED_TEST_SUITE_P(StoreBehaviourTest,
                             LimitZeroReturnsNoTasksButTheNextUid,
                             UnfinishedTasksAreOldestFirstAndLimited,
                             DeleteTasksCountsOnlyExistingOnes,
+                            PruneDeletesOnlyFinishedTasksOfTheRangeBeforeTheCutoff,
+                            CreateIndexKeepsTheFirstRecord,
                             IndexCatalogCrud,
                             ApiKeysCrudRoundTripsEveryField,
                             TopologyCompareAndSetFollowsTheEpoch,
