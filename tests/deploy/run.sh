@@ -59,7 +59,7 @@ else
   echo "deploy: no built $MIROIR / $TESTNODE: skipping the checks that run Miroir" >&2
 fi
 
-step "alerting rules (promtool check rules, promtool test rules, every alert tested both ways)"
+step "alerting rules (promtool check rules, promtool test rules, every alert tested both ways, runbook links)"
 promtool check rules charts/miroir/files/miroir-rules.yaml
 promtool test rules tests/deploy/alerts_test.yaml
 python3 tests/deploy/check_alert_tests.py
