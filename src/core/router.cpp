@@ -84,8 +84,9 @@ ReadPlan PlanRead(const Topology& topology, const Placement& placement, const No
     std::sort(shards.begin(), shards.end());
     ReadTarget t;
     t.node = node;
+    // During a migration nodes also hold shards they do not own.
     t.needs_shard_filter =
-        placement.ShardsOwnedBy(node) != shards.size();
+        placement.filter_reads() || placement.ShardsOwnedBy(node) != shards.size();
     t.shards = std::move(shards);
     plan.targets.push_back(std::move(t));
   }
@@ -98,6 +99,8 @@ std::vector<NodeIndex> WriteTargets(const Topology& topology, const Placement& p
   for (size_t g = 0; g < topology.group_count(); ++g) {
     const auto& owners = placement.Owners(g, shard);
     targets.insert(targets.end(), owners.begin(), owners.end());
+    const auto& extra = placement.ExtraWriters(g, shard);
+    targets.insert(targets.end(), extra.begin(), extra.end());
   }
   return targets;
 }

@@ -38,7 +38,8 @@ struct ReadPlan {
 ReadPlan PlanRead(const Topology& topology, const Placement& placement, const NodeHealth& health,
                   uint64_t rotation);
 
-// Every node a write to `shard` must reach: the owners in every group.
+// Every node a write to `shard` must reach: the owners in every group, and
+// during a migration the other side's owners too (Placement::ExtraWriters).
 std::vector<NodeIndex> WriteTargets(const Topology& topology, const Placement& placement,
                                     uint32_t shard);
 
