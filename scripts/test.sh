@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds Miroir and runs every test: unit tests (ctest) and end-to-end suites
-# (pytest with the official meilisearch client) on the release build, then
+# (pytest with the official meilisearch client) and the quick chaos runs
+# (tests/chaos) on the release build, then
 # all of them again on an ASan+UBSan build; warnings are errors in both.
 #   scripts/test.sh           both passes (what CI runs)
 #   scripts/test.sh --quick   the release pass only
@@ -15,9 +16,12 @@ run_suite() {
   local dir=$1
   echo "== unit tests ($dir)"
   ctest --test-dir "$dir" --output-on-failure -j2
+  local bins=(MIROIR_BIN="$PWD/$dir/src/miroir"
+              MIROIR_TESTNODE_BIN="$PWD/$dir/tools/testnode/miroir-testnode")
   echo "== end-to-end tests ($dir)"
-  MIROIR_BIN="$PWD/$dir/src/miroir" MIROIR_TESTNODE_BIN="$PWD/$dir/tools/testnode/miroir-testnode" \
-    python3 -m pytest -q -p no:cacheprovider tests/e2e
+  env "${bins[@]}" python3 -m pytest -q -p no:cacheprovider tests/e2e
+  echo "== quick chaos runs ($dir)"
+  env "${bins[@]}" python3 -m pytest -q -p no:cacheprovider tests/chaos
 }
 
 echo "== build (release)"

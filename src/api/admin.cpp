@@ -1,7 +1,12 @@
-// Miroir's own routes under /_miroir/ (admin key): the topology, where every
-// shard lives, readiness and metrics.
+// Miroir's own routes under /_miroir/ (admin key): the topology and the live
+// Miroir instances, where every shard lives, readiness and metrics, and the
+// topology changes the migration coordinator carries out.
+#include <functional>
+
 #include "common.hpp"
 #include "miroir/core/router.hpp"
+#include "miroir/core/topology_change.hpp"
+#include "miroir/meili/request_body.hpp"
 #include "resources.hpp"
 
 namespace miroir::api {
@@ -26,11 +31,29 @@ awaitable<http::Response> GetTopology(RequestContext& ctx) {
   out["replicationFactor"] = topology->replication_factor();
   out["shards"] = topology->spec().default_shards;
   out["groups"] = std::move(groups);
+  if (topology->migrating()) {
+    const MigrationSpec& m = *topology->spec().migration;
+    out["migration"] = OJson{{"description", m.description},
+                             {"state", MigrationStateName(m.state)}};
+  } else {
+    out["migration"] = nullptr;
+  }
+  OJson instances = OJson::array();
+  if (ctx.services.live_instances) {
+    for (const auto& i : ctx.services.live_instances()) {
+      instances.push_back(OJson{{"id", i.id},
+                                {"address", i.address},
+                                {"topologyEpoch", i.topology_epoch},
+                                {"startedAt", FormatRfc3339(i.started_at)}});
+    }
+  }
+  out["instances"] = std::move(instances);
   co_return JsonResponse(200, out);
 }
 
-OJson ShardMap(const Services& services, const Topology& topology, uint32_t shard_count) {
-  auto placement = topology.PlacementFor(shard_count);
+OJson ShardMap(const Services& services, const Topology& topology, const std::string& uid,
+               uint32_t shard_count) {
+  auto placement = topology.PlacementFor(uid, shard_count);
   OJson shards = OJson::array();
   for (uint32_t s = 0; s < shard_count; ++s) {
     OJson groups = OJson::object();
@@ -52,13 +75,14 @@ awaitable<http::Response> GetShards(RequestContext& ctx) {
   auto topology = ctx.services.cluster.topology();
   OJson indexes = OJson::object();
   for (const auto& record : ctx.services.catalog.List()) {
-    indexes[record.uid] = OJson{{"shardCount", record.shard_count},
-                                {"shards", ShardMap(ctx.services, *topology, record.shard_count)}};
+    indexes[record.uid] =
+        OJson{{"shardCount", record.shard_count},
+              {"shards", ShardMap(ctx.services, *topology, record.uid, record.shard_count)}};
   }
   OJson out;
   out["epoch"] = topology->epoch();
   out["defaultShards"] =
-      ShardMap(ctx.services, *topology, topology->spec().default_shards);
+      ShardMap(ctx.services, *topology, "", topology->spec().default_shards);
   out["indexes"] = std::move(indexes);
   co_return JsonResponse(200, out);
 }
@@ -86,9 +110,149 @@ awaitable<http::Response> GetMetrics(RequestContext& ctx) {
   co_return r;
 }
 
+// --- topology changes (ARCHITECTURE §3; workers/migration_coordinator.hpp) ---
+
+// Runs a coordinator call on a store thread (it blocks on the store).
+awaitable<Result<json>> RunChanger(Services& services, std::function<Result<json>()> fn) {
+  auto call = [fn = std::move(fn)](store::Store&) { return fn(); };
+  co_return co_await services.store.Run(std::move(call));
+}
+
+Error BadChange(const std::string& message) {
+  return Error(ErrorCode::kMiroirInvalidTopologyChange, message);
+}
+
+// A required non-empty string member of a JSON object body.
+Result<std::string> RequiredString(const json& body, const char* name) {
+  auto it = body.find(name);
+  if (it == body.end() || !it->is_string() || it->get<std::string>().empty()) {
+    return BadChange(std::string("`") + name + "` must be a non-empty string.");
+  }
+  return it->get<std::string>();
+}
+
+awaitable<http::Response> ChangeTopology(RequestContext& ctx, TopologyChange change) {
+  TopologyChanger* changer = ctx.services.topology_changer;
+  if (changer == nullptr) {
+    co_return ErrorResponse(
+        Error(ErrorCode::kMiroirUnsupported, "Topology changes are not enabled on this instance."));
+  }
+  std::function<Result<json>()> begin = [changer, change = std::move(change)] {
+    return changer->Begin(change);
+  };
+  auto status = co_await RunChanger(ctx.services, std::move(begin));
+  if (!status) co_return ErrorResponse(status.error());
+  co_return JsonResponse(202, OJson::parse(status->dump()));
+}
+
+awaitable<http::Response> AddNode(RequestContext& ctx) {
+  auto body = meili::ParseJsonBody(ctx.request);
+  if (!body) co_return ErrorResponse(body.error());
+  if (!body->is_object()) co_return ErrorResponse(BadChange("The body must be a JSON object."));
+  TopologyChange change;
+  change.kind = TopologyChange::Kind::kAddNode;
+  auto id = RequiredString(*body, "id");
+  auto address = RequiredString(*body, "address");
+  auto group = RequiredString(*body, "group");
+  for (const auto* r : {&id, &address, &group}) {
+    if (!*r) co_return ErrorResponse(r->error());
+  }
+  change.node_id = *id;
+  change.address = *address;
+  change.group = *group;
+  co_return co_await ChangeTopology(ctx, std::move(change));
+}
+
+awaitable<http::Response> DrainNode(RequestContext& ctx) {
+  TopologyChange change;
+  change.kind = TopologyChange::Kind::kDrainNode;
+  change.node_id = ctx.params[0];
+  co_return co_await ChangeTopology(ctx, std::move(change));
+}
+
+awaitable<http::Response> RemoveNode(RequestContext& ctx) {
+  TopologyChange change;
+  change.kind = TopologyChange::Kind::kRemoveNode;
+  change.node_id = ctx.params[0];
+  co_return co_await ChangeTopology(ctx, std::move(change));
+}
+
+awaitable<http::Response> AddGroup(RequestContext& ctx) {
+  auto body = meili::ParseJsonBody(ctx.request);
+  if (!body) co_return ErrorResponse(body.error());
+  if (!body->is_object()) co_return ErrorResponse(BadChange("The body must be a JSON object."));
+  TopologyChange change;
+  change.kind = TopologyChange::Kind::kAddGroup;
+  auto id = RequiredString(*body, "id");
+  if (!id) co_return ErrorResponse(id.error());
+  change.group = *id;
+  auto nodes = body->find("nodes");
+  if (nodes == body->end() || !nodes->is_array() || nodes->empty()) {
+    co_return ErrorResponse(BadChange("`nodes` must be a non-empty array of {id, address}."));
+  }
+  for (const json& n : *nodes) {
+    if (!n.is_object()) co_return ErrorResponse(BadChange("Each of `nodes` must be an object."));
+    auto node_id = RequiredString(n, "id");
+    if (!node_id) co_return ErrorResponse(node_id.error());
+    auto address = RequiredString(n, "address");
+    if (!address) co_return ErrorResponse(address.error());
+    change.nodes.push_back(NodeSpec{*node_id, *address, *id, false});
+  }
+  co_return co_await ChangeTopology(ctx, std::move(change));
+}
+
+awaitable<http::Response> RemoveGroup(RequestContext& ctx) {
+  TopologyChange change;
+  change.kind = TopologyChange::Kind::kRemoveGroup;
+  change.group = ctx.params[0];
+  co_return co_await ChangeTopology(ctx, std::move(change));
+}
+
+awaitable<http::Response> MigrationCall(RequestContext& ctx, std::string action) {
+  TopologyChanger* changer = ctx.services.topology_changer;
+  if (changer == nullptr) {
+    co_return ErrorResponse(
+        Error(ErrorCode::kMiroirUnsupported, "Topology changes are not enabled on this instance."));
+  }
+  std::function<Result<json>()> fn;
+  if (action.empty()) {
+    fn = [changer] { return changer->Status(); };
+  } else {
+    fn = [changer, action] { return changer->Control(action); };
+  }
+  auto status = co_await RunChanger(ctx.services, std::move(fn));
+  if (!status) co_return ErrorResponse(status.error());
+  const unsigned code = action.empty() ? 200 : 202;
+  co_return JsonResponse(code, OJson::parse(status->dump()));
+}
+
+awaitable<http::Response> GetMigrations(RequestContext& ctx) {
+  co_return co_await MigrationCall(ctx, "");
+}
+awaitable<http::Response> PauseMigration(RequestContext& ctx) {
+  co_return co_await MigrationCall(ctx, "pause");
+}
+awaitable<http::Response> ResumeMigration(RequestContext& ctx) {
+  co_return co_await MigrationCall(ctx, "resume");
+}
+awaitable<http::Response> CancelMigration(RequestContext& ctx) {
+  co_return co_await MigrationCall(ctx, "cancel");
+}
+
 }  // namespace
 
 void RegisterAdminRoutes(RouteTable& routes) {
+  routes.Add(http::Method::kPost, "/_miroir/nodes", Access::kAdmin, "", AddNode);
+  routes.Add(http::Method::kPost, "/_miroir/nodes/{id}/drain", Access::kAdmin, "", DrainNode);
+  routes.Add(http::Method::kDelete, "/_miroir/nodes/{id}", Access::kAdmin, "", RemoveNode);
+  routes.Add(http::Method::kPost, "/_miroir/groups", Access::kAdmin, "", AddGroup);
+  routes.Add(http::Method::kDelete, "/_miroir/groups/{id}", Access::kAdmin, "", RemoveGroup);
+  routes.Add(http::Method::kGet, "/_miroir/migrations", Access::kAdmin, "", GetMigrations);
+  routes.Add(http::Method::kPost, "/_miroir/migrations/pause", Access::kAdmin, "", PauseMigration);
+  routes.Add(http::Method::kPost, "/_miroir/migrations/resume", Access::kAdmin, "",
+             ResumeMigration);
+  routes.Add(http::Method::kPost, "/_miroir/migrations/cancel", Access::kAdmin, "",
+             CancelMigration);
   routes.Add(http::Method::kGet, "/_miroir/topology", Access::kAdmin, "", GetTopology);
   routes.Add(http::Method::kGet, "/_miroir/shards", Access::kAdmin, "", GetShards);
   routes.Add(http::Method::kGet, "/_miroir/ready", Access::kAdmin, "", GetReady);

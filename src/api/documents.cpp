@@ -2,8 +2,14 @@
 // of each shard in every group; deletes by id route the same way; delete by
 // filter and delete-all go to every node; reads of one document go to one
 // owner, and listings fan out to a covering set (see search.cpp for merging).
+#include <algorithm>
+#include <chrono>
 #include <map>
 #include <set>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "document_reads.hpp"
 #include "read_plan.hpp"
@@ -39,6 +45,30 @@ Error NoQuorum(const std::string& uid, size_t shards) {
   return Error(ErrorCode::kMiroirNoQuorum,
                "Not enough healthy replicas to write " + std::to_string(shards) +
                    " shard(s) of index `" + uid + "`; nothing was written.");
+}
+
+// Waits while a migration holds writes to any of `shards` (its quiesce
+// phase, ARCHITECTURE §3), at most options.write_hold_timeout, and returns
+// the topology to route by once none is held. Past the bound: 503
+// miroir_writes_held with Retry-After, and nothing is sent.
+awaitable<Result<std::shared_ptr<const Topology>>> AwaitWritable(
+    Services& services, const std::string& uid, const std::vector<uint32_t>& shards) {
+  const auto deadline = std::chrono::steady_clock::now() + services.options.write_hold_timeout;
+  for (;;) {
+    auto topology = services.cluster.topology();
+    const bool held = topology->migrating() &&
+                      std::any_of(shards.begin(), shards.end(),
+                                  [&](uint32_t s) { return topology->IsHeld(uid, s); });
+    if (!held) co_return topology;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      co_return Error(ErrorCode::kMiroirWritesHeld,
+                      "Writes to index `" + uid +
+                          "` are held while its shards move to new nodes; retry in a moment.");
+    }
+    auto executor = co_await boost::asio::this_coro::executor;
+    boost::asio::steady_timer timer(executor, std::chrono::milliseconds(5));
+    co_await timer.async_wait(boost::asio::use_awaitable);
+  }
 }
 
 // Sends each healthy owner of `shards` its part, built by `build(node_shards)`.
@@ -130,8 +160,11 @@ awaitable<http::Response> AddDocuments(RequestContext& ctx) {
                                         *sharded->task_error());
   }
 
-  auto placement = topology->PlacementFor(shard_count);
   const std::vector<uint32_t> shards = sharded->shards();
+  auto writable = co_await AwaitWritable(ctx.services, uid, shards);
+  if (!writable) co_return ErrorResponse(writable.error());
+  topology = std::move(*writable);
+  auto placement = topology->PlacementFor(uid, shard_count);
   if (!QuorumPossible(ctx.services, *topology, *placement, shards)) {
     co_return ErrorResponse(NoQuorum(uid, shards.size()));
   }
@@ -179,10 +212,12 @@ awaitable<http::Response> DeleteBatch(RequestContext& ctx, const json& ids, size
   }
   auto by_shard = ShardIds(ids, record->shard_count);
   if (!by_shard) co_return ErrorResponse(by_shard.error());
-  auto topology = ctx.services.cluster.topology();
-  auto placement = topology->PlacementFor(record->shard_count);
   std::vector<uint32_t> shards;
   for (const auto& [s, list] : *by_shard) shards.push_back(s);
+  auto writable = co_await AwaitWritable(ctx.services, uid, shards);
+  if (!writable) co_return ErrorResponse(writable.error());
+  auto topology = std::move(*writable);
+  auto placement = topology->PlacementFor(uid, record->shard_count);
   if (!QuorumPossible(ctx.services, *topology, *placement, shards)) {
     co_return ErrorResponse(NoQuorum(uid, shards.size()));
   }
@@ -308,12 +343,17 @@ awaitable<http::Response> GetDocument(RequestContext& ctx) {
   auto record = ctx.services.catalog.Get(uid);
   if (!record) co_return ErrorResponse(meili::IndexNotFoundError(uid));
   auto topology = ctx.services.cluster.topology();
-  auto placement = topology->PlacementFor(record->shard_count);
+  auto placement = topology->PlacementFor(uid, record->shard_count);
   const uint32_t shard = ShardOf(id, record->shard_count);
   std::string target = DocumentsPath(uid) + "/" + EncodeSegment(id);
   if (!ctx.request.query().empty()) target += "?" + std::string(ctx.request.query());
   // Try the owners, healthy first, rotating so reads spread over replicas.
-  std::vector<NodeIndex> owners = WriteTargets(*topology, *placement, shard);
+  // (Owners only: a migration's other side may not have the document yet.)
+  std::vector<NodeIndex> owners;
+  for (size_t g = 0; g < topology->group_count(); ++g) {
+    const auto& group_owners = placement->Owners(g, shard);
+    owners.insert(owners.end(), group_owners.begin(), group_owners.end());
+  }
   std::stable_partition(owners.begin(), owners.end(),
                         [&](NodeIndex n) { return ctx.services.cluster.IsHealthy(n); });
   if (!owners.empty()) {

@@ -22,7 +22,7 @@ Result<IndexRead> PlanIndexRead(Services& services, const std::string& uid, bool
   IndexRead read;
   read.record = std::move(*record);
   read.topology = services.cluster.topology();
-  read.placement = read.topology->PlacementFor(read.record.shard_count);
+  read.placement = read.topology->PlacementFor(uid, read.record.shard_count);
   read.plan = PlanRead(*read.topology, *read.placement, services.cluster,
                        stable ? 0 : rotation.value_or(services.cluster.NextRotation()));
   return read;

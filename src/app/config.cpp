@@ -396,6 +396,13 @@ Schema BuildSchema() {
                      MIROIR_CONFIG_REF(task_store.redis.connect_timeout), 1));
   f.push_back(Millis("task_store.redis.command_timeout_ms",
                      MIROIR_CONFIG_REF(task_store.redis.command_timeout), 1));
+  f.push_back(String("task_store.redis.key_prefix", MIROIR_CONFIG_REF(task_store.redis.key_prefix)));
+  f.push_back(Millis("task_store.redis.heartbeat_interval_ms",
+                     MIROIR_CONFIG_REF(task_store.redis.heartbeat_interval), 1));
+  f.push_back(Millis("task_store.redis.instance_ttl_ms",
+                     MIROIR_CONFIG_REF(task_store.redis.instance_ttl), 1));
+  f.push_back(Duration("task_store.retention", MIROIR_CONFIG_REF(task_store.retention)));
+  f.push_back(Millis("task_store.prune_interval_ms", MIROIR_CONFIG_REF(task_store.prune_interval), 1));
 
   f.push_back(Boolean("anti_entropy.enabled", MIROIR_CONFIG_REF(anti_entropy.enabled)));
   f.push_back(Duration("anti_entropy.schedule", MIROIR_CONFIG_REF(anti_entropy.schedule)));
@@ -406,6 +413,9 @@ Schema BuildSchema() {
                       MIROIR_CONFIG_REF(rebalancer.max_concurrent_migrations), 1, 1024));
   f.push_back(Millis("rebalancer.write_hold_timeout_ms",
                      MIROIR_CONFIG_REF(rebalancer.write_hold_timeout), 1));
+  f.push_back(Boolean("rebalancer.delta_pass", MIROIR_CONFIG_REF(rebalancer.delta_pass)));
+  f.push_back(Integer("rebalancer.max_documents_per_second",
+                      MIROIR_CONFIG_REF(rebalancer.max_documents_per_second), 0, 100'000'000));
 
   f.push_back(Enum("log.level", MIROIR_CONFIG_REF(log.level),
                    {{"trace", LogLevel::kTrace},
@@ -752,6 +762,15 @@ Result<void> Validate(const Config& c, const Loader& loader) {
   }
   if (c.task_store.backend == TaskStoreBackend::kSqlite && c.task_store.sqlite.path.empty()) {
     return fail("task_store.sqlite.path", "must not be empty when task_store.backend is sqlite");
+  }
+  if (c.task_store.redis.heartbeat_interval * 2 >= c.task_store.redis.instance_ttl) {
+    return fail("task_store.redis.instance_ttl_ms",
+                "must be more than twice task_store.redis.heartbeat_interval_ms (" +
+                    std::to_string(c.task_store.redis.heartbeat_interval.count()) +
+                    "), or one late heartbeat would take a live instance for dead");
+  }
+  if (c.task_store.redis.key_prefix.empty()) {
+    return fail("task_store.redis.key_prefix", "must not be empty");
   }
   if (c.anti_entropy.tombstone_retention <= c.anti_entropy.schedule) {
     return fail("anti_entropy.tombstone_retention",

@@ -13,6 +13,7 @@ nlohmann::json RuleToJson(const FaultRule& r) {
   j["error_status"] = r.error_status;
   j["hang"] = r.hang;
   j["drop"] = r.drop;
+  j["drop_rate"] = r.drop_rate;
   j["close_mid_response"] = r.close_mid_response;
   return j;
 }
@@ -71,6 +72,9 @@ Result<FaultRule> FaultInjector::Add(const nlohmann::json& body) {
       rule.hang = value.get<bool>();
     } else if (key == "drop" && value.is_boolean()) {
       rule.drop = value.get<bool>();
+    } else if (key == "drop_rate" && value.is_number() && value.get<double>() >= 0 &&
+               value.get<double>() <= 1) {
+      rule.drop_rate = value.get<double>();
     } else if (key == "close_mid_response" && value.is_boolean()) {
       rule.close_mid_response = value.get<bool>();
     } else {
@@ -108,6 +112,9 @@ FaultDecision FaultInjector::Decide(std::string_view method, std::string_view pa
     }
     d.hang |= r.hang;
     d.drop |= r.drop;
+    if (r.drop_rate > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < r.drop_rate) {
+      d.drop = true;
+    }
     d.close_mid_response |= r.close_mid_response;
   }
   return d;

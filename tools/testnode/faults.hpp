@@ -31,6 +31,7 @@ struct FaultRule {
   unsigned error_status = 500;
   bool hang = false;
   bool drop = false;
+  double drop_rate = 0;  // drop this fraction of matching requests (0-1)
   bool close_mid_response = false;
 };
 

@@ -6,16 +6,20 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 
 #include "miroir/api/auth.hpp"
 #include "miroir/api/index_catalog.hpp"
+#include "miroir/core/topology_change.hpp"
 #include "miroir/http/message.hpp"
 #include "miroir/meili/cluster.hpp"
 #include "miroir/metrics/proxy_metrics.hpp"
+#include "miroir/store/coordination.hpp"
 #include "miroir/store/store_runner.hpp"
 
 namespace miroir::api {
@@ -28,6 +32,12 @@ struct ApiOptions {
   std::chrono::milliseconds search_timeout{10'000};
   std::chrono::milliseconds write_timeout{30'000};
   bool anti_entropy = false;
+  // Other instances share the store (the redis back end): an index missing
+  // from this instance's catalog is looked up in the store before it is
+  // called unknown.
+  bool shared_store = false;
+  // Longest a write waits while a migration holds its shard (quiesce).
+  std::chrono::milliseconds write_hold_timeout{5'000};
 };
 
 // What handlers use. Owned by the application; outlives the Api.
@@ -38,6 +48,10 @@ struct Services {
   Authenticator& auth;
   ApiOptions options;
   metrics::ProxyMetrics& metrics;
+  // The live Miroir instances (GET /_miroir/topology); this one alone when unset.
+  std::function<std::vector<store::InstanceInfo>()> live_instances;
+  // Topology changes (POST /_miroir/nodes, ...); they answer 501 when unset.
+  TopologyChanger* topology_changer = nullptr;
 };
 
 class Api {

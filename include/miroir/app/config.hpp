@@ -146,6 +146,12 @@ struct RedisConfig {
   std::string password;
   std::chrono::milliseconds connect_timeout{2'000};
   std::chrono::milliseconds command_timeout{1'000};
+  std::string key_prefix = "miroir:";
+  // Membership: an instance heartbeats every heartbeat_interval and is taken
+  // for dead instance_ttl after its last heartbeat (its background
+  // partitions then move). interval * 2 < ttl.
+  std::chrono::milliseconds heartbeat_interval{3'000};
+  std::chrono::milliseconds instance_ttl{10'000};
   bool operator==(const RedisConfig&) const = default;
 };
 
@@ -153,6 +159,9 @@ struct TaskStoreConfig {
   TaskStoreBackend backend = TaskStoreBackend::kSqlite;
   SqliteConfig sqlite;
   RedisConfig redis;
+  // Finished task records older than this are deleted, every prune_interval.
+  std::chrono::milliseconds retention = std::chrono::hours(24 * 30);
+  std::chrono::milliseconds prune_interval{60'000};
   bool operator==(const TaskStoreConfig&) const = default;
 };
 
@@ -169,6 +178,10 @@ struct AntiEntropyConfig {
 struct RebalancerConfig {
   uint32_t max_concurrent_migrations = 2;
   std::chrono::milliseconds write_hold_timeout{5'000};  // longest a write waits in quiesce
+  // The delta pass after a shard's copy; a migration without it is refused
+  // unless anti-entropy is on (it would lose writes that raced the copy).
+  bool delta_pass = true;
+  uint32_t max_documents_per_second = 0;  // copy throttle per migration; 0: none
   bool operator==(const RebalancerConfig&) const = default;
 };
 

@@ -1,7 +1,8 @@
 """Fault injection of the test node: POST/GET/DELETE /_testnode/faults.
 
 A rule is {"route": glob ('*' within a segment, '**' across), "method"?: ...,
-"latency_ms", "error_rate", "error_status", "hang", "drop", "close_mid_response"}.
+"latency_ms", "error_rate", "error_status", "hang", "drop", "drop_rate",
+"close_mid_response"}.
 """
 
 from __future__ import annotations
@@ -153,6 +154,20 @@ def test_drop(node, index):
         requests.post(f"{node.url}/indexes/{index}/search", json={},
                       headers=node.auth_headers(), timeout=5)
     assert node.http("GET", f"/indexes/{index}").status_code == 200
+
+
+def test_drop_rate_drops_only_that_fraction(node, index):
+    add_fault(node, route="/indexes/*/search", drop_rate=0.5)
+    dropped = 0
+    for _ in range(60):
+        try:
+            resp = requests.post(f"{node.url}/indexes/{index}/search", json={},
+                                 headers=node.auth_headers(), timeout=5)
+            assert resp.status_code == 200
+        except requests.exceptions.ConnectionError:
+            dropped += 1
+    # Binomial(60, 0.5): outside 10..50 once in ~10^6 runs.
+    assert 10 <= dropped <= 50, dropped
 
 
 def test_close_mid_response(node, index):

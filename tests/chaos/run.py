@@ -1,0 +1,90 @@
+"""The chaos matrix of issue 6, for the record: every change with every fault,
+each with `--operations` writes through two Miroir instances, printed as the table
+of docs/chaos-results.md.
+
+    python3 -m tests.chaos.run [--operations 100000] [--changes add,drain]
+        [--faults none,kill-coordinator] [--phases copy,hold] [--out FILE]
+
+Needs the release build (MIROIR_BIN / MIROIR_TESTNODE_BIN as for the e2e suites).
+Also runs the refused configuration (no delta pass, anti-entropy off) with
+`--unsafe-no-delta`, to show what the delta pass prevents.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+E2E_DIR = Path(__file__).resolve().parents[1] / "e2e"
+sys.path.insert(0, str(E2E_DIR))
+
+from .scenarios import CHANGES, FAULTS, PHASES, run_scenario  # noqa: E402
+
+
+def row(result) -> str:
+    c, r = result.counters, result.report
+    fault = result.fault + (f" ({result.phase})" if result.phase != "-" else "")
+    if not result.fault_injected:
+        fault += " — not reached"
+    return (f"| {result.change} | {fault} | {c.total:,} | {c.acknowledged:,} | "
+            f"{c.indeterminate:,} | {r.lost} | {r.resurrected} | {r.stale} | {r.duplicated} | "
+            f"{r.misplaced} | {result.seconds:.0f} s |")
+
+
+HEADER = ("| change | fault | operations | acknowledged | indeterminate | lost | resurrected | "
+          "stale | duplicated | misplaced | time |\n"
+          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--operations", type=int, default=100_000)
+    ap.add_argument("--ids", type=int, default=20_000)
+    ap.add_argument("--changes", default=",".join(CHANGES))
+    ap.add_argument("--faults", default=",".join(FAULTS))
+    ap.add_argument("--phases", default=",".join(PHASES))
+    ap.add_argument("--per-second", type=int, default=5000, help="copy throttle")
+    ap.add_argument("--unsafe-no-delta", action="store_true",
+                    help="also run without the delta pass (refused configuration)")
+    ap.add_argument("--out", type=Path, help="append the table to this file")
+    args = ap.parse_args()
+    rows = []
+    print(HEADER, flush=True)
+    plan = []
+    for change in args.changes.split(","):
+        for fault in args.faults.split(","):
+            phases = args.phases.split(",") if fault == "kill-coordinator" else ["copy"]
+            for phase in phases:
+                plan.append((change, fault, phase, True))
+    if args.unsafe_no_delta:
+        plan += [(change, "none", "copy", False) for change in args.changes.split(",")]
+    for change, fault, phase, delta in plan:
+        with tempfile.TemporaryDirectory(prefix="miroir-chaos-") as tmp:
+            result = run_scenario(Path(tmp), change=change, fault=fault, phase=phase,
+                                  operations=args.operations, ids=args.ids,
+                                  preload=args.ids, per_second=args.per_second,
+                                  delta_pass=delta)
+        line = row(result)
+        if not delta:
+            line = line.replace(f"| {change} |", f"| {change} (no delta pass) |", 1)
+        rows.append(line)
+        print(line, flush=True)
+        for note in result.notes:
+            print(f"  note: {note}", file=sys.stderr)
+        for example in result.report.examples[:5]:
+            print(f"  example: {example}", file=sys.stderr)
+    if args.out:
+        with args.out.open("a") as f:
+            f.write(f"\nRun of {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on "
+                    f"{platform.node()} ({platform.processor() or platform.machine()}), "
+                    f"{args.operations:,} operations per scenario:\n\n{HEADER}\n")
+            f.write("\n".join(rows) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,15 @@
+// Text renderings of Miroir's admin answers for miroir-ctl: the topology and
+// a migration's progress (GET /_miroir/migrations).
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace miroir::ctl {
+
+std::string RenderTopology(const nlohmann::json& topology);
+// One block: the change, its state, one line per index, totals, last error.
+std::string RenderMigration(const nlohmann::json& status);
+
+}  // namespace miroir::ctl
