@@ -137,10 +137,14 @@ def main() -> int:
         if ins == "COPY" and "--from=" not in rest:
             copied += shlex.split(rest)[:-1]
     for src in copied:
-        if not (REPO / src).exists():
+        path = REPO / src
+        if not path.exists():
             fail(f"COPY {src}: not in the repository")
-        elif ignored(src.rstrip("/"), patterns):
-            fail(f"COPY {src}: excluded from the build context by .dockerignore")
+            continue
+        files = [path] if path.is_file() else [f for f in path.rglob("*") if f.is_file()]
+        excluded = [str(f.relative_to(REPO)) for f in files if ignored(str(f.relative_to(REPO)), patterns)]
+        if excluded:
+            fail(f"COPY {src}: .dockerignore leaves out {len(excluded)} of its files, e.g. {excluded[0]}")
     print(f"context: {len(copied)} paths copied, all present and not ignored"
           if not problems else "context: problems above")
 
