@@ -6,9 +6,10 @@
 #   MIROIR_ADMIN_KEY; the Helm chart in charts/miroir does all of this)
 #
 # Two stages on Debian 12, the distribution the project builds and tests on:
-# the build stage compiles the `miroir` binary with the same Debian packages as
-# scripts/setup.sh; the runtime stage is debian:12-slim with only the shared
-# libraries the binary links, running as an unprivileged user (uid 10001).
+# the build stage compiles `miroir` and `miroir-ctl` (the operator CLI, for
+# `kubectl exec ... -- miroir-ctl migrations status`) with the same Debian
+# packages as scripts/setup.sh; the runtime stage is debian:12-slim with only
+# the shared libraries they link, running as an unprivileged user (uid 10001).
 # bash stays in the image: the Helm chart's readiness probe is a bash script.
 #
 # Not built by this repository's CI (its machines run no container engine);
@@ -28,12 +29,12 @@ COPY CMakeLists.txt ./
 COPY cmake/ cmake/
 COPY include/ include/
 COPY src/ src/
-# CMakeLists.txt adds the tools' directories; only the miroir target is built.
+# CMakeLists.txt adds the tools' directories; only the two targets are built.
 COPY tools/ tools/
 RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DMIROIR_BUILD_TESTS=OFF -DMIROIR_BUILD_BENCH=OFF \
- && ninja -C build miroir \
- && strip --strip-debug build/src/miroir
+ && ninja -C build miroir miroir-ctl \
+ && strip --strip-debug build/src/miroir build/tools/miroir-ctl/miroir-ctl
 
 FROM ${DEBIAN}
 RUN apt-get update \
@@ -46,6 +47,7 @@ RUN apt-get update \
  && install -d -o miroir -g miroir -m 0750 /var/lib/miroir \
  && install -d -m 0755 /etc/miroir
 COPY --from=build /src/build/src/miroir /usr/local/bin/miroir
+COPY --from=build /src/build/tools/miroir-ctl/miroir-ctl /usr/local/bin/miroir-ctl
 COPY config/miroir.example.yaml /etc/miroir/miroir.example.yaml
 USER 10001:10001
 WORKDIR /var/lib/miroir

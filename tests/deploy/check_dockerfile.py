@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """What can be checked of the Dockerfile without a container engine.
 
-    python3 tests/deploy/check_dockerfile.py [--miroir build/src/miroir]
+    python3 tests/deploy/check_dockerfile.py [--binary build/src/miroir --binary ...]
 
 - Two stages from one Debian 12 base; the runtime stage runs as a numeric
   non-root USER with an exec-form ENTRYPOINT.
@@ -11,11 +11,12 @@
   build stage installs only packages scripts/setup.sh installs for the
   project's own builds (g++ standing for build-essential).
 - The runtime stage installs exactly the packages that own the shared
-  libraries the built binary links (ldd + dpkg -S), less those of the base
-  image — when a built binary is given.
+  libraries the built binaries link (ldd + dpkg -S), less those of the base
+  image — when built binaries are given (each one the image ships).
 - The sources copied into the build stage, alone, configure with CMake and
-  the stage's own flags, with a `miroir` target (configure only; nothing is
-  compiled).
+  the stage's own flags, with a target for every binary the runtime stage
+  copies from the build, and the stage's ninja step builds each of them
+  (configure only; nothing is compiled).
 """
 
 from __future__ import annotations
@@ -108,7 +109,8 @@ def setup_packages() -> set[str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--miroir", type=Path, help="a built miroir binary, for its shared libraries")
+    ap.add_argument("--binary", type=Path, action="append", default=[],
+                    help="a built binary the image ships (miroir, miroir-ctl), for its shared libraries")
     args = ap.parse_args()
 
     base_args, st = stages(instructions(DOCKERFILE.read_text()))
@@ -157,11 +159,19 @@ def main() -> int:
     for p in build_pkgs + runtime_pkgs:
         if subprocess.run(["apt-cache", "show", p], capture_output=True).returncode != 0:
             fail(f"apt-get install {p}: no such Debian package here")
-    if args.miroir and args.miroir.exists():
-        ldd = subprocess.run(["ldd", str(args.miroir)], capture_output=True, text=True, check=True).stdout
-        libs = re.findall(r"=>\s+(/\S+)", ldd)
+    shipped = [shlex.split(rest)[-2] for ins, rest in runtime if ins == "COPY" and "--from=" in rest]
+    binaries = [b for b in args.binary if b.exists()]
+    if binaries:
+        names = {b.name for b in binaries}
+        for path in shipped:
+            if Path(path).name not in names:
+                fail(f"the image ships {path}; pass its build with --binary to check its libraries")
+        libs: set[str] = set()
+        for b in binaries:
+            ldd = subprocess.run(["ldd", str(b)], capture_output=True, text=True, check=True).stdout
+            libs |= set(re.findall(r"=>\s+(/\S+)", ldd))
         owners = set()
-        for lib in libs:
+        for lib in sorted(libs):
             real = str(Path(lib).resolve())
             for candidate in (lib, real):
                 out = subprocess.run(["dpkg", "-S", candidate], capture_output=True, text=True)
@@ -173,12 +183,12 @@ def main() -> int:
         needed = owners - BASE_IMAGE_PACKAGES
         if set(runtime_pkgs) != needed:
             fail(f"runtime packages {sorted(runtime_pkgs)} != the packages of the libraries "
-                 f"{args.miroir} links {sorted(needed)}")
+                 f"{', '.join(sorted(names))} link {sorted(needed)}")
         else:
             print(f"runtime: {len(runtime_pkgs)} packages, exactly the owners of the {len(libs)} "
-                  f"libraries miroir links, less the base image's")
+                  f"libraries {', '.join(sorted(names))} link, less the base image's")
     else:
-        print("runtime: no built miroir given; shared libraries not compared")
+        print("runtime: no built binaries given; shared libraries not compared")
 
     # Configure the copied sources alone.
     cmake_run = next((rest for ins, rest in build if ins == "RUN" and "cmake -S" in rest), "")
@@ -209,11 +219,20 @@ def main() -> int:
         else:
             targets = subprocess.run(["ninja", "-C", str(ctx / "build"), "-t", "targets", "all"],
                                      capture_output=True, text=True).stdout
-            if not re.search(r"^src/miroir: ", targets, re.M):
-                fail("the configured build has no src/miroir target")
-            else:
+            ninja_step = re.search(r"ninja -C build ([^&]*)", cmake_run)
+            built = set(ninja_step.group(1).split()) if ninja_step else set()
+            ok = True
+            for path in shipped:
+                rel = path.split("/src/build/", 1)[-1]
+                if not re.search(rf"^{re.escape(rel)}: ", targets, re.M):
+                    fail(f"the image ships {path}, but the configured build has no {rel}")
+                    ok = False
+                elif Path(rel).name not in built:
+                    fail(f"the image ships {path}, but the ninja step does not build {Path(rel).name}")
+                    ok = False
+            if ok:
                 print(f"build stage: the copied sources configure with {' '.join(flags)}; "
-                      "target src/miroir present")
+                      f"targets of the {len(shipped)} shipped binaries present and built")
     return 1 if problems else 0
 
 

@@ -82,7 +82,9 @@ fi
 
 step "Dockerfile (not built: no container engine here)"
 docker_args=()
-[ "$live" -eq 1 ] && docker_args+=(--miroir "$MIROIR")
+[ "$live" -eq 1 ] && docker_args+=(--binary "$MIROIR")
+CTL=$(dirname "$MIROIR")/../tools/miroir-ctl/miroir-ctl
+[ "$live" -eq 1 ] && [ -x "$CTL" ] && docker_args+=(--binary "$CTL")
 python3 tests/deploy/check_dockerfile.py "${docker_args[@]}"
 
 if [ "$live" -eq 1 ]; then
