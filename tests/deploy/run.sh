@@ -65,7 +65,7 @@ promtool test rules tests/deploy/alerts_test.yaml
 python3 tests/deploy/check_alert_tests.py
 
 step "kubecheck's own tests"
-(cd tests/deploy/kubecheck && GOTOOLCHAIN=local GOFLAGS=-mod=readonly "$(go_bin)" test -count=1 ./...)
+(cd tests/deploy/kubecheck && GOTOOLCHAIN=local GOFLAGS=-mod=readonly "$(go_bin)" test -trimpath -count=1 ./...)
 
 step "Helm chart (lint --strict, template, kubecheck, content; invalid values refused)"
 chart_args=(--helm "$HELM_BIN" --kubecheck "$KUBECHECK")
