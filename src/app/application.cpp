@@ -100,8 +100,10 @@ void AddClusterCollector(metrics::ProxyMetrics& metrics, const meili::Cluster& c
 
 // This instance's share of the background work and what it sees of the others.
 void AddBackgroundCollector(metrics::ProxyMetrics& metrics, const workers::Membership& membership,
-                            const workers::TaskPruner& pruner) {
-  metrics.AddCollector([&membership, &pruner](metrics::TextWriter& w) {
+                            const workers::TaskPruner& pruner,
+                            const workers::MigrationCoordinator& migrations,
+                            const meili::Cluster& cluster) {
+  metrics.AddCollector([&membership, &pruner, &migrations, &cluster](metrics::TextWriter& w) {
     using Type = metrics::TextWriter::Type;
     w.Family("miroir_live_instances", "Miroir instances alive, as of this instance's last heartbeat.",
              Type::kGauge);
@@ -123,10 +125,41 @@ void AddBackgroundCollector(metrics::ProxyMetrics& metrics, const workers::Membe
              Type::kCounter);
     w.Sample("miroir_fenced_writes_refused_total", {{"worker", "task_pruner"}},
              static_cast<double>(s.fenced_writes_refused));
+    const workers::MigrationStats m = migrations.stats();
+    w.Sample("miroir_fenced_writes_refused_total", {{"worker", "migration"}},
+             static_cast<double>(m.fenced_writes_refused));
     w.Family("miroir_background_errors_total", "Failed store calls of background workers.",
              Type::kCounter);
     w.Sample("miroir_background_errors_total", {{"worker", "task_pruner"}},
              static_cast<double>(s.errors));
+
+    w.Family("miroir_migration_in_progress",
+             "1 while a topology change is in progress (as this instance routes), else 0.",
+             Type::kGauge);
+    w.Sample("miroir_migration_in_progress", {}, cluster.topology()->migrating() ? 1.0 : 0.0);
+    w.Family("miroir_migration_leader",
+             "1 when this instance holds the migration lease (coordinates the change).",
+             Type::kGauge);
+    w.Sample("miroir_migration_leader", {}, m.leading ? 1.0 : 0.0);
+    w.Family("miroir_migration_last_progress_timestamp_seconds",
+             "When this instance's coordinator last changed phase or copied documents (Unix "
+             "time; 0: never).",
+             Type::kGauge);
+    w.Sample("miroir_migration_last_progress_timestamp_seconds", {},
+             static_cast<double>(m.last_progress_unix_ms) / 1000.0);
+    w.Family("miroir_migration_steps_total", "Migration phase transitions carried out here.",
+             Type::kCounter);
+    w.Sample("miroir_migration_steps_total", {}, static_cast<double>(m.steps));
+    w.Family("miroir_migration_documents_copied_total",
+             "Documents copied to new owners by copies and delta passes run here.",
+             Type::kCounter);
+    w.Sample("miroir_migration_documents_copied_total", {},
+             static_cast<double>(m.documents_copied));
+    w.Family("miroir_migration_errors_total",
+             "Failed migration steps run here (each is retried; GET /_miroir/migrations shows "
+             "the last ones).",
+             Type::kCounter);
+    w.Sample("miroir_migration_errors_total", {}, static_cast<double>(m.errors));
   });
 }
 
@@ -318,7 +351,8 @@ Result<std::unique_ptr<Application>> Application::Start(const Config& config) {
                                                        *impl->membership, pruner_options);
   impl->pruner->Start();
   impl->migrations->Start();
-  AddBackgroundCollector(impl->metrics, *impl->membership, *impl->pruner);
+  AddBackgroundCollector(impl->metrics, *impl->membership, *impl->pruner, *impl->migrations,
+                         *impl->cluster);
 
   return std::unique_ptr<Application>(new Application(std::move(impl)));
 }

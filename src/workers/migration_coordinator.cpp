@@ -77,6 +77,17 @@ struct MigrationCoordinator::Impl {
   std::atomic<bool> stopping{false};
   std::atomic<bool> wake{false};
   std::atomic<uint64_t> steps{0};
+  std::atomic<bool> leading_now{false};
+  std::atomic<uint64_t> documents_copied{0};
+  std::atomic<uint64_t> error_count{0};
+  std::atomic<uint64_t> fenced_refused{0};
+  std::atomic<int64_t> last_progress_ms{0};
+
+  void Progressed() {
+    last_progress_ms.store(std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count());
+  }
   std::mutex done_mu;
   std::condition_variable done_cv;
   int loops_running = 0;
@@ -111,7 +122,7 @@ struct MigrationCoordinator::Impl {
         if (!lease) return Error(ErrorCode::kInternal, "lost the migration lease");
         MIROIR_ASSIGN_OR_RETURN(bool still, coordination.RenewLease(*lease, options.lease_ttl));
         if (!still) {
-          lease.reset();
+          LostLease(false);
           return Error(ErrorCode::kInternal, "lost the migration lease");
         }
       }
@@ -149,14 +160,24 @@ struct MigrationCoordinator::Impl {
                                                                  options.lease_ttl));
     if (!got) return false;
     lease = *got;
+    leading_now.store(true);
+    Progressed();  // a new leader starts the stall clock afresh
     Log("leading migrations (fencing token " + std::to_string(lease->token) + ")");
     return true;
   }
 
   void DropLease() {
+    leading_now.store(false);
     if (!lease) return;
     (void)coordination.ReleaseLease(*lease);
     lease.reset();
+  }
+
+  // The lease went to another instance (expired, or a fenced write refused).
+  void LostLease(bool fenced) {
+    lease.reset();
+    leading_now.store(false);
+    if (fenced) fenced_refused.fetch_add(1);
   }
 
   // Renews the lease and publishes progress while leading.
@@ -166,7 +187,7 @@ struct MigrationCoordinator::Impl {
         auto renewed = coordination.RenewLease(*lease, options.lease_ttl);
         if (renewed && !*renewed) {
           Log("lost the migration lease to another instance");
-          lease.reset();
+          LostLease(false);
         }
         FlushProgress();
       }
@@ -202,11 +223,13 @@ struct MigrationCoordinator::Impl {
   void SetPhase(const std::string& uid, const std::string& phase) {
     IndexProgress(uid)["phase"] = phase;
     progress_dirty = true;
+    Progressed();
     FlushProgress();  // phases are what operators (and the chaos harness) watch
     Log("index " + uid + ": " + phase);
   }
 
   void RecordError(const std::string& message) {
+    error_count.fetch_add(1);
     if (!progress.is_object()) return;
     json& errors = progress["errors"];
     errors.push_back(json{{"at", FormatRfc3339(NowMicros())}, {"message", message}});
@@ -225,7 +248,8 @@ struct MigrationCoordinator::Impl {
     }
     auto ok = coordination.FencedPut(kScope, lease->token, "progress", progress.dump());
     if (ok && !*ok) {
-      lease.reset();
+      Log("a newer coordinator exists: progress write refused");
+      LostLease(true);
       return;
     }
     if (ok) progress_dirty = false;
@@ -353,7 +377,9 @@ struct MigrationCoordinator::Impl {
     json& s = index["shards"][std::to_string(shard)];
     s["documentsCopied"] = s.value("documentsCopied", uint64_t{0}) + n;
     copied_since_start += n;
+    documents_copied.fetch_add(n);
     progress_dirty = true;
+    Progressed();
   }
 
   awaitable<void> Throttle(size_t documents) {
@@ -634,7 +660,10 @@ struct MigrationCoordinator::Impl {
       MIROIR_CO_RETURN_IF_ERROR(co_await ForEachDestination(moves, copy));
       MIROIR_CO_ASSIGN_OR_RETURN(bool put, coordination.FencedPut(kScope, lease->token,
                                                                   copied_key, "1"));
-      if (!put) co_return Error(ErrorCode::kInternal, "lost the migration lease");
+      if (!put) {
+        LostLease(true);
+        co_return Error(ErrorCode::kInternal, "lost the migration lease");
+      }
     }
     if (!options.delta_pass) {
       // Refused at Begin without anti-entropy, which repairs what this skips.
@@ -894,6 +923,17 @@ void MigrationCoordinator::Stop() {
 }
 
 uint64_t MigrationCoordinator::steps() const { return impl_->steps.load(); }
+
+MigrationStats MigrationCoordinator::stats() const {
+  MigrationStats s;
+  s.leading = impl_->leading_now.load();
+  s.steps = impl_->steps.load();
+  s.documents_copied = impl_->documents_copied.load();
+  s.errors = impl_->error_count.load();
+  s.fenced_writes_refused = impl_->fenced_refused.load();
+  s.last_progress_unix_ms = impl_->last_progress_ms.load();
+  return s;
+}
 
 Result<nlohmann::json> MigrationCoordinator::Begin(const TopologyChange& change) {
   if (!impl_->options.delta_pass && !impl_->options.anti_entropy &&

@@ -80,6 +80,16 @@ struct MigrationOptions {
   bool shared = false;
 };
 
+// What this instance's coordinator did (metrics).
+struct MigrationStats {
+  bool leading = false;             // holds the migration lease now
+  uint64_t steps = 0;               // phase transitions it carried out
+  uint64_t documents_copied = 0;    // by copies and delta passes
+  uint64_t errors = 0;              // failed steps (each retried)
+  uint64_t fenced_writes_refused = 0;
+  int64_t last_progress_unix_ms = 0;  // last phase change or copied page; 0: none
+};
+
 class MigrationCoordinator : public TopologyChanger {
  public:
   MigrationCoordinator(store::Store& store, store::Coordination& coordination,
@@ -104,6 +114,7 @@ class MigrationCoordinator : public TopologyChanger {
 
   // Steps completed by this instance (tests wait on it).
   uint64_t steps() const;
+  MigrationStats stats() const;
 
  private:
   struct Impl;

@@ -54,6 +54,15 @@ def assert_intact(cluster, expected_count: int = DOCUMENTS) -> None:
     assert len({h["id"] for h in hits}) == len(hits) == 1000
 
 
+def metric(proxy, name: str) -> float:
+    """The value of an unlabelled sample in /_miroir/metrics."""
+    text = proxy.admin("GET", "/_miroir/metrics").text
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not in the scrape")
+
+
 def topology_nodes(cluster) -> dict[str, dict]:
     return {n["id"]: {**n, "group": g["id"]}
             for g in cluster.proxy.topology()["groups"] for n in g["nodes"]}
@@ -83,6 +92,12 @@ def test_add_node_moves_only_its_shards_and_loses_nothing(cluster):
     assert set(node_shards(cluster.nodes["n3"], UID)) == gained
     assert_shards_live_on_owners_only(cluster.proxy, cluster.nodes, UID)
     assert_intact(cluster)
+    moved = sum(node_shards(cluster.nodes["n3"], UID).values())
+    assert metric(cluster.proxy, "miroir_migration_in_progress") == 0
+    assert metric(cluster.proxy, "miroir_migration_documents_copied_total") >= moved
+    assert metric(cluster.proxy, "miroir_migration_steps_total") >= 3  # activate, cleanup, end
+    assert metric(cluster.proxy, "miroir_migration_last_progress_timestamp_seconds") > \
+        time.time() - 600
 
 
 def test_drain_then_remove_a_node(cluster):
@@ -189,6 +204,8 @@ def test_pause_holds_the_copy_and_resume_finishes_it(tmp_path):
         time.sleep(0.5)  # the page in flight lands
         m = status(c.proxy)["migration"]
         assert m["state"] == "paused"
+        assert metric(c.proxy, "miroir_migration_in_progress") == 1
+        assert metric(c.proxy, "miroir_migration_leader") == 1
         copied = m["documentsCopied"]
         time.sleep(1.0)
         assert status(c.proxy)["migration"]["documentsCopied"] == copied
