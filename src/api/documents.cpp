@@ -263,8 +263,19 @@ awaitable<http::Response> BroadcastDeletion(RequestContext& ctx, http::UpstreamR
     co_return co_await RecordFailedTask(ctx.services, uid, "documentDeletion", details,
                                         meili::IndexNotFoundError(uid));
   }
-  auto topology = ctx.services.cluster.topology();
-  auto replies = co_await Broadcast(ctx.services, *topology, request);
+  // Held shards: a deletion racing a migration's delta pass could bring
+  // documents back on the new owners, so it waits like any write.
+  const uint32_t shard_count = ctx.services.catalog.Get(uid)->shard_count;
+  std::vector<uint32_t> all_shards(shard_count);
+  for (uint32_t s = 0; s < shard_count; ++s) all_shards[s] = s;
+  auto writable = co_await AwaitWritable(ctx.services, uid, all_shards);
+  if (!writable) co_return ErrorResponse(writable.error());
+  auto topology = std::move(*writable);
+  std::vector<std::pair<NodeIndex, http::UpstreamRequest>> requests;
+  for (NodeIndex n = 0; n < topology->nodes().size(); ++n) {
+    if (topology->HoldsDocuments(n)) requests.emplace_back(n, request);
+  }
+  auto replies = co_await SendToNodes(ctx.services, *topology, std::move(requests));
   bool degraded = false;
   if (!BroadcastReachedQuorum(*topology, replies, degraded)) {
     for (const auto& r : replies) {

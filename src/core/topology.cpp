@@ -11,6 +11,7 @@ const std::vector<NodeIndex> Placement::kNone;
 
 std::string_view MigrationStateName(MigrationState s) {
   switch (s) {
+    case MigrationState::kPreparing: return "preparing";
     case MigrationState::kRunning: return "running";
     case MigrationState::kPaused: return "paused";
     case MigrationState::kCancelling: return "cancelling";
@@ -20,8 +21,8 @@ std::string_view MigrationStateName(MigrationState s) {
 }
 
 std::optional<MigrationState> ParseMigrationState(std::string_view name) {
-  for (auto s : {MigrationState::kRunning, MigrationState::kPaused, MigrationState::kCancelling,
-                 MigrationState::kCleanup}) {
+  for (auto s : {MigrationState::kPreparing, MigrationState::kRunning, MigrationState::kPaused,
+                 MigrationState::kCancelling, MigrationState::kCleanup}) {
     if (MigrationStateName(s) == name) return s;
   }
   return std::nullopt;
@@ -221,7 +222,9 @@ std::vector<NodeIndex> Topology::NewOwners(size_t group, uint32_t shard) const {
 
 std::shared_ptr<const Placement> Topology::ComputePlacement(
     uint32_t shard_count, const std::set<uint32_t>* activated) const {
-  const bool migrating = spec_.migration.has_value();
+  // While preparing, nothing is routed to the target yet.
+  const bool migrating =
+      spec_.migration.has_value() && spec_.migration->state != MigrationState::kPreparing;
   std::vector<std::vector<std::vector<NodeIndex>>> owners(groups_.size());
   std::vector<std::vector<std::vector<NodeIndex>>> extras;
   if (migrating) extras.resize(groups_.size());

@@ -58,7 +58,7 @@ Result<TopologySpec> TopologySpecFromJson(const nlohmann::json& j) {
       migration.activated =
           m->value("activated", nlohmann::json::object()).get<decltype(migration.activated)>();
       migration.held = m->value("held", nlohmann::json::object()).get<decltype(migration.held)>();
-      auto state = ParseMigrationState(m->value("state", std::string("running")));
+      auto state = ParseMigrationState(m->value("state", std::string("preparing")));
       if (!state) return bad("unknown migration state");
       migration.state = *state;
       migration.previous = NodesFromJson(m->value("previous", nlohmann::json::array()));

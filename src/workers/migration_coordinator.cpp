@@ -779,6 +779,31 @@ struct MigrationCoordinator::Impl {
     switch (m.state) {
       case MigrationState::kPaused:
         co_return false;
+      case MigrationState::kPreparing: {
+        // Every instance now sends index-wide requests to the new nodes too;
+        // create every index there before any document write goes to them
+        // (a delete sent to a node without the index would fail).
+        MIROIR_CO_RETURN_IF_ERROR(co_await WaitAcks(spec.epoch));
+        MIROIR_CO_ASSIGN_OR_RETURN(auto topology, Topology::Create(spec));
+        MIROIR_CO_ASSIGN_OR_RETURN(auto indexes, store.ListIndexes());
+        std::vector<NodeIndex> sources;
+        for (NodeIndex n = 0; n < topology->nodes().size(); ++n) {
+          if (topology->InCurrent(n)) sources.push_back(n);
+        }
+        for (const auto& index : indexes) {
+          for (NodeIndex n = 0; n < topology->nodes().size(); ++n) {
+            if (topology->InCurrent(n)) continue;
+            MIROIR_CO_RETURN_IF_ERROR(co_await PrepareIndex(*topology, index, sources, n));
+          }
+        }
+        auto run = [](TopologySpec& s) -> Result<bool> {
+          if (!s.migration || s.migration->state != MigrationState::kPreparing) return false;
+          s.migration->state = MigrationState::kRunning;
+          return true;
+        };
+        MIROIR_CO_ASSIGN_OR_RETURN(auto published, Publish(run, true));
+        co_return published.has_value();
+      }
       case MigrationState::kCancelling: {
         Log("cancelled: rolling back to the old owners");
         auto rollback = [](TopologySpec& s) -> Result<bool> {
@@ -980,6 +1005,7 @@ Result<nlohmann::json> MigrationCoordinator::Control(std::string_view action) {
                    "paused or cancelled.");
     }
     if (action == "pause") {
+      // Preparing is short and must finish before dual writes start.
       if (state != MigrationState::kRunning) return false;
       state = MigrationState::kPaused;
       spec.migration->held.clear();  // a paused migration holds no write

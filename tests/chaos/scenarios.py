@@ -250,6 +250,8 @@ def run_scenario(workdir: Path, *, change: str, fault: str = "none", phase: str 
         workload.join()
         if workload.errors:
             notes.extend(workload.errors[:5])
+        if workload.reasons:
+            notes.append(f"indeterminate or refused: {workload.reasons}")
         report = check(setup.a, setup.cluster.nodes, UID, workload.ledger)
         return Result(change, fault, phase if fault == "kill-coordinator" else "-",
                       workload.counters, report, time.monotonic() - started, injected, notes)

@@ -97,6 +97,7 @@ class Workload:
         self.ledger = Ledger(range(ids))
         self.counters = Counters()
         self.errors: list[str] = []  # unexpected answers (not 503/timeouts)
+        self.reasons: dict[str, int] = {}  # why writes were indeterminate or refused
         self._lock = threading.Lock()
         self._sent = 0
         self._stop = threading.Event()
@@ -185,12 +186,17 @@ class Workload:
                 self.ledger.apply(i, change, outcome)
             self._record(kind, outcome)
 
+    def _reason(self, why: str) -> None:
+        with self._lock:
+            self.reasons[why] = self.reasons.get(why, 0) + 1
+
     def _write(self, session: requests.Session, base: str, method: str, path: str,
                body) -> str:
         try:
             resp = session.request(method, base + path, json=body, headers=self.headers,
                                    timeout=self.timeout)
-        except requests.RequestException:
+        except requests.RequestException as e:
+            self._reason(type(e).__name__)
             return "indeterminate"
         if resp.status_code != 202:
             code = ""
@@ -198,6 +204,7 @@ class Workload:
                 code = resp.json().get("code", "")
             except ValueError:
                 pass
+            self._reason(f"{resp.status_code} {code}")
             if code == "miroir_writes_held":
                 return "refused"  # held past the bound and refused before anything was sent
             if resp.status_code >= 500:
@@ -224,10 +231,13 @@ class Workload:
                     if status in ("failed", "canceled"):
                         # A failed Miroir task may have been applied by some
                         # owners (it failed on others): either way.
+                        error = resp.json().get("error") or {}
+                        self._reason(f"task {status}: {error.get('code')}")
                         return "indeterminate"
             except requests.RequestException:
                 pass  # that instance may be down: ask another
                 base = self.urls[(self.urls.index(base) + 1) % len(self.urls)]
             time.sleep(delay)
             delay = min(delay * 2, 0.2)
+        self._reason("task never finished")
         return "indeterminate"

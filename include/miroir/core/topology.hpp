@@ -52,6 +52,9 @@ struct NodeSpec {
 // migration. Cancelling is the same phase the other way round: the nodes
 // stay, the abandoned target becomes `previous`.
 enum class MigrationState {
+  kPreparing,   // the target's new nodes get every index (and its settings)
+                // before any write is sent to them: routing is unchanged, but
+                // index-wide requests (create, settings, delete) reach them too
   kRunning,     // the coordinator moves shards
   kPaused,      // an operator paused it: dual writes go on, nothing is copied
   kCancelling,  // an operator cancelled it: the coordinator rolls back
@@ -64,7 +67,7 @@ struct MigrationSpec {
   std::vector<NodeSpec> target;
   std::map<std::string, std::set<uint32_t>> activated;  // index uid -> shards
   std::map<std::string, std::set<uint32_t>> held;       // index uid -> shards
-  MigrationState state = MigrationState::kRunning;
+  MigrationState state = MigrationState::kPreparing;
   std::vector<NodeSpec> previous;  // kCleanup: the cluster before the change
   std::string description;         // what the operator asked for, for status
   uint64_t id = 0;                 // the epoch that started it: names it in progress records
@@ -159,6 +162,13 @@ class Topology {
   // Whether the node exists before / after the migration.
   bool InCurrent(NodeIndex node) const { return node < current_count_; }
   bool InTarget(NodeIndex node) const { return in_target_[node]; }
+  // Whether documents may live on the node, so deletions by filter must
+  // reach it: every node, except the target's new ones while the migration
+  // is still preparing (they do not have the indexes yet).
+  bool HoldsDocuments(NodeIndex node) const {
+    return InCurrent(node) ||
+           (spec_.migration && spec_.migration->state != MigrationState::kPreparing);
+  }
 
  private:
   std::shared_ptr<const Placement> ComputePlacement(

@@ -40,6 +40,7 @@ TopologyChange OfNode(TopologyChange::Kind kind, const std::string& id) {
 
 std::shared_ptr<const Topology> Migrating(TopologySpec spec, std::vector<NodeSpec> target) {
   spec.migration = MigrationSpec{};
+  spec.migration->state = MigrationState::kRunning;
   spec.migration->target = std::move(target);
   auto t = Topology::Create(std::move(spec));
   EXPECT_TRUE(t.has_value()) << (t ? "" : t.error().message);

@@ -42,6 +42,7 @@ struct AllHealthy : NodeHealth {
 TEST(TopologyMigrationTest, AddingANodeDualWritesMovingShardsAndReadsTheOldOwners) {
   TopologySpec spec = ThreeNodes();
   spec.migration = MigrationSpec{};
+  spec.migration->state = MigrationState::kRunning;
   spec.migration->target = spec.nodes;
   spec.migration->target.push_back(Node("n4", "g", 7704));
   auto t = Make(spec);
@@ -79,6 +80,7 @@ TEST(TopologyMigrationTest, AddingANodeDualWritesMovingShardsAndReadsTheOldOwner
 TEST(TopologyMigrationTest, AnActivatedShardIsReadFromItsNewOwnerAndStillWrittenToBoth) {
   TopologySpec spec = ThreeNodes();
   spec.migration = MigrationSpec{};
+  spec.migration->state = MigrationState::kRunning;
   spec.migration->target = spec.nodes;
   spec.migration->target.push_back(Node("n4", "g", 7704));
   auto probe = Make(spec);
@@ -101,6 +103,7 @@ TEST(TopologyMigrationTest, AnActivatedShardIsReadFromItsNewOwnerAndStillWritten
 TEST(TopologyMigrationTest, DrainingMovesEveryShardOffTheNodeAndRemovingDropsIt) {
   TopologySpec spec = ThreeNodes();
   spec.migration = MigrationSpec{};
+  spec.migration->state = MigrationState::kRunning;
   spec.migration->target = spec.nodes;
   spec.migration->target[1].draining = true;  // drain n2
   auto drain = Make(spec);
@@ -117,6 +120,7 @@ TEST(TopologyMigrationTest, DrainingMovesEveryShardOffTheNodeAndRemovingDropsIt)
 TEST(TopologyMigrationTest, AGroupBeingAddedHasNoOwnersUntilActivated) {
   TopologySpec spec = ThreeNodes();
   spec.migration = MigrationSpec{};
+  spec.migration->state = MigrationState::kRunning;
   spec.migration->target = spec.nodes;
   spec.migration->target.push_back(Node("m1", "h", 7711));
   spec.migration->target.push_back(Node("m2", "h", 7712));
@@ -136,6 +140,7 @@ TEST(TopologyMigrationTest, TheTargetMustBeValidToo) {
   TopologySpec spec = ThreeNodes();
   spec.replication_factor = 2;
   spec.migration = MigrationSpec{};
+  spec.migration->state = MigrationState::kRunning;
   spec.migration->target = {spec.nodes[0]};  // RF 2 over one node
   auto t = Topology::Create(spec);
   ASSERT_FALSE(t);
@@ -146,14 +151,38 @@ TEST(TopologyMigrationTest, TheTargetMustBeValidToo) {
   EXPECT_FALSE(Topology::Create(spec)) << "a new node cannot take an existing node's address";
 }
 
+TEST(TopologyMigrationTest, WhilePreparingNothingIsRoutedToTheTarget) {
+  TopologySpec spec = ThreeNodes();
+  spec.migration = MigrationSpec{};  // state: preparing
+  spec.migration->target = spec.nodes;
+  spec.migration->target.push_back(Node("n4", "g", 7704));
+  auto t = Make(spec);
+  ASSERT_TRUE(t);
+  // The new node is known (index-wide requests reach it) ...
+  ASSERT_EQ(t->nodes().size(), 4u);
+  // ... but owns nothing yet, receives no document write and no read filter.
+  TopologySpec before = ThreeNodes();
+  auto plain = Make(before);
+  auto placement = t->PlacementFor("books", 64);
+  EXPECT_FALSE(placement->filter_reads());
+  for (uint32_t s = 0; s < 64; ++s) {
+    EXPECT_EQ(Ids(*t, WriteTargets(*t, *placement, s)),
+              Ids(*plain, WriteTargets(*plain, *plain->PlacementFor(64), s)));
+  }
+}
+
 TEST(TopologyMigrationTest, JsonRoundTripKeepsTheMigration) {
   TopologySpec spec = ThreeNodes();
   spec.epoch = 9;
   spec.migration = MigrationSpec{};
+  spec.migration->state = MigrationState::kRunning;
   spec.migration->target = spec.nodes;
   spec.migration->target[2].draining = true;
   spec.migration->activated["books"] = {1, 5};
   spec.migration->held["books"] = {5};
+  spec.migration->previous = ThreeNodes().nodes;
+  spec.migration->description = "drain node n3";
+  spec.migration->id = 7;
   auto back = TopologySpecFromJson(TopologySpecToJson(spec));
   ASSERT_TRUE(back) << back.error().message;
   ASSERT_TRUE(back->migration);
