@@ -139,6 +139,32 @@ def test_remove_a_node_that_died_restores_its_shards_from_replicas(tmp_path):
         c.stop()
 
 
+def test_a_task_on_a_removed_node_still_finishes(tmp_path):
+    """A write acknowledged by a node that then died and was removed: its Miroir
+    task is derived from the remaining owners instead of waiting forever."""
+    c = make_cluster(tmp_path, groups=(3,), replication_factor=2).start()
+    try:
+        load(c.client(), count=100)
+        doc_id = next(i for i in range(10_000, 20_000)
+                      if "n3" in c.owners(c.shard_of(i))["g1"])
+        resp = c.http("POST", f"/indexes/{UID}/documents", json=[book(doc_id)])
+        assert resp.status_code == 202, resp.text
+        task_uid = resp.json()["taskUid"]
+        c.kill_node("n3")
+        assert admin(c.proxy, "DELETE", "/_miroir/nodes/n3").status_code == 202
+        assert wait_migration(c.proxy)["outcome"] == "completed"
+        deadline = time.monotonic() + 30
+        while True:
+            task = c.http("GET", f"/tasks/{task_uid}").json()
+            if task["status"] == "succeeded" or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert task["status"] == "succeeded", task
+        assert c.http("GET", f"/indexes/{UID}/documents/{doc_id}").status_code == 200
+    finally:
+        c.stop()
+
+
 def test_add_a_replica_group(cluster):
     start_extra_node(cluster, "m1")
     resp = admin(cluster.proxy, "POST", "/_miroir/groups",
