@@ -1,6 +1,8 @@
 #include "common.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <optional>
 
 #include "miroir/core/router.hpp"
 
@@ -106,6 +108,13 @@ awaitable<std::vector<NodeReply>> SendToNodes(
     outgoing.push_back({topology.node(node).address, std::move(request)});
   }
   services.metrics.RecordFanOut(outgoing.size());
+  // Writes count as in flight under the epoch they were routed by until
+  // every node answered: a topology change waits for them (Cluster).
+  const bool writes = std::any_of(outgoing.begin(), outgoing.end(), [](const auto& o) {
+    return o.request.method != http::Method::kGet && o.request.method != http::Method::kHead;
+  });
+  std::optional<meili::Cluster::WriteInFlight> in_flight;
+  if (writes) in_flight.emplace(services.cluster.TrackWrite(topology.epoch()));
   auto results = co_await services.cluster.SendAll(std::move(outgoing));
   std::vector<NodeReply> replies;
   replies.reserve(results.size());

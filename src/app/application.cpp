@@ -266,7 +266,7 @@ Result<std::unique_ptr<Application>> Application::Start(const Config& config) {
     membership_options.ttl = config.task_store.redis.instance_ttl;
     meili::Cluster* cluster = impl->cluster.get();
     impl->membership = std::make_unique<workers::Membership>(
-        *impl->redis, std::move(self), [cluster] { return cluster->topology()->epoch(); },
+        *impl->redis, std::move(self), [cluster] { return cluster->AcknowledgedEpoch(); },
         membership_options);
   } else {
     impl->membership = std::make_unique<workers::Membership>(std::move(self));

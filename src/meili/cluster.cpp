@@ -1,5 +1,7 @@
 #include "miroir/meili/cluster.hpp"
 
+#include <algorithm>
+
 #include <map>
 #include <mutex>
 
@@ -117,6 +119,28 @@ boost::asio::awaitable<std::vector<http::UpstreamResult>> Cluster::SendAll(
     co_await state->done.async_wait(asio::as_tuple(asio::use_awaitable));
   }
   co_return std::move(state->results);
+}
+
+Cluster::WriteInFlight::~WriteInFlight() {
+  if (cluster_ == nullptr) return;
+  std::lock_guard lock(cluster_->writes_mu_);
+  auto it = cluster_->writes_in_flight_.find(epoch_);
+  if (it != cluster_->writes_in_flight_.end() && --it->second == 0) {
+    cluster_->writes_in_flight_.erase(it);
+  }
+}
+
+Cluster::WriteInFlight Cluster::TrackWrite(uint64_t epoch) const {
+  std::lock_guard lock(writes_mu_);
+  ++writes_in_flight_[epoch];
+  return WriteInFlight(this, epoch);
+}
+
+uint64_t Cluster::AcknowledgedEpoch() const {
+  const uint64_t current = topology()->epoch();
+  std::lock_guard lock(writes_mu_);
+  if (writes_in_flight_.empty()) return current;
+  return std::min(current, writes_in_flight_.begin()->first);
 }
 
 }  // namespace miroir::meili

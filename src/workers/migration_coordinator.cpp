@@ -601,8 +601,15 @@ struct MigrationCoordinator::Impl {
 
   // Waits until every live instance routes by `epoch` or a later one.
   awaitable<Result<void>> WaitAcks(uint64_t epoch) {
-    if (!options.shared) co_return Result<void>();
     auto executor = co_await asio::this_coro::executor;
+    // This instance first: no write of its own routed by an older epoch
+    // may still be on its way to a node.
+    while (cluster.AcknowledgedEpoch() < epoch) {
+      if (!Leading()) co_return Error(ErrorCode::kInternal, "lost the migration lease");
+      asio::steady_timer timer(executor, std::chrono::milliseconds(5));
+      co_await timer.async_wait(asio::use_awaitable);
+    }
+    if (!options.shared) co_return Result<void>();
     auto next_report = Clock::now() + std::chrono::seconds(5);
     while (Leading()) {
       membership.BeatSoon();

@@ -61,7 +61,8 @@ def main() -> int:
             for phase in phases:
                 plan.append((change, fault, phase, True))
     if args.unsafe_no_delta:
-        plan += [(change, "none", "copy", False) for change in args.changes.split(",")]
+        plan += [(change, fault, "copy", False) for change in args.changes.split(",")
+                 for fault in args.faults.split(",")]
     for change, fault, phase, delta in plan:
         with tempfile.TemporaryDirectory(prefix="miroir-chaos-") as tmp:
             result = run_scenario(Path(tmp), change=change, fault=fault, phase=phase,

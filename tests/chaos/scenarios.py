@@ -14,6 +14,9 @@ Faults:
   sigstop-old-owner  SIGSTOP of a node copied from during the hold/drain, 3 s
   drop-connections   the nodes drop 5% of document reads and writes (testnode faults)
                      for the whole change
+  slow-writes        every POST of documents waits 300 ms at the node before it is
+                     queued (a slow link, a big page), for the whole change: partial
+                     updates and deletes overtake the copy's pages
 Everything listens on 127.0.0.1 and is stopped at the end.
 """
 
@@ -32,7 +35,8 @@ from .workload import Counters, Workload
 
 UID = "chaos"
 CHANGES = ("add", "drain", "remove", "group-add")
-FAULTS = ("none", "kill-source", "kill-coordinator", "sigstop-old-owner", "drop-connections")
+FAULTS = ("none", "kill-source", "kill-coordinator", "sigstop-old-owner", "drop-connections",
+          "slow-writes")
 PHASES = ("copy", "catch-up", "hold", "drain", "delta", "activate", "cleanup")
 
 
@@ -179,6 +183,13 @@ def inject(setup: Setup, change: str, fault: str, phase: str, notes: list[str]) 
                               json={"route": route, "drop_rate": 0.05})
                 assert r.status_code in (200, 201), r.text
         return True
+    if fault == "slow-writes":
+        for node in setup.cluster.nodes.values():
+            r = node.http("POST", "/_testnode/faults",
+                          json={"route": "/indexes/*/documents", "method": "POST",
+                                "latency_ms": 300})
+            assert r.status_code in (200, 201), r.text
+        return True
     if fault == "kill-source":
         if not wait_for_phase(setup, {"copy"}, 60):
             return False
@@ -196,7 +207,14 @@ def inject(setup: Setup, change: str, fault: str, phase: str, notes: list[str]) 
         node.sigcont()
         return True
     if fault == "kill-coordinator":
-        if not wait_for_phase(setup, {phase}, 120):
+        # Page reads slowed to 100 ms, so that short phases (catch-up, delta)
+        # last long enough to be caught; cleared once the kill is done.
+        for node in setup.cluster.nodes.values():
+            node.http("POST", "/_testnode/faults",
+                      json={"route": "/indexes/*/documents/fetch", "latency_ms": 100})
+        reached = wait_for_phase(setup, {phase}, 180)
+        clear_faults(setup)
+        if not reached:
             return False
         victim = setup.leader()
         if victim is None:
@@ -245,7 +263,7 @@ def run_scenario(workdir: Path, *, change: str, fault: str = "none", phase: str 
         begin_change(setup, change)
         injected = inject(setup, change, fault, phase, notes)
         wait_migration(setup.a, timeout=migration_timeout, proxies=[setup.b])
-        if fault == "drop-connections":
+        if fault in ("drop-connections", "slow-writes"):
             clear_faults(setup)
         workload.join()
         if workload.errors:

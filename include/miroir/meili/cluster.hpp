@@ -10,8 +10,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -54,6 +57,29 @@ class Cluster : public NodeHealth {
   boost::asio::awaitable<std::vector<http::UpstreamResult>> SendAll(
       std::vector<Outgoing> requests) const;
 
+  // --- writes in flight, by the epoch they were routed with ---
+  // A topology change must not proceed past an epoch while writes routed by
+  // an older one may still reach the nodes (a dual write landing after the
+  // cleanup would leave a copy behind). Writers hold a WriteInFlight for the
+  // epoch of the topology they routed by until every node answered or timed
+  // out; AcknowledgedEpoch() is what this instance may report as routing
+  // by: the current epoch, or the oldest one a write is still in flight for.
+  class WriteInFlight {
+   public:
+    WriteInFlight() = default;
+    WriteInFlight(const Cluster* cluster, uint64_t epoch) : cluster_(cluster), epoch_(epoch) {}
+    WriteInFlight(WriteInFlight&& o) noexcept
+        : cluster_(std::exchange(o.cluster_, nullptr)), epoch_(o.epoch_) {}
+    WriteInFlight& operator=(WriteInFlight&&) = delete;
+    ~WriteInFlight();
+
+   private:
+    const Cluster* cluster_ = nullptr;
+    uint64_t epoch_ = 0;
+  };
+  WriteInFlight TrackWrite(uint64_t epoch) const;
+  uint64_t AcknowledgedEpoch() const;
+
   // A counter that varies per request, to rotate replica choice.
   uint64_t NextRotation() const { return rotation_.fetch_add(1, std::memory_order_relaxed); }
 
@@ -67,6 +93,8 @@ class Cluster : public NodeHealth {
   // Indexed like the nodes of the snapshot they were built for.
   std::atomic<std::shared_ptr<const std::vector<HealthEntry>>> health_;
   mutable std::atomic<uint64_t> rotation_{0};
+  mutable std::mutex writes_mu_;
+  mutable std::map<uint64_t, uint64_t> writes_in_flight_;  // epoch -> writes
 };
 
 }  // namespace miroir::meili
