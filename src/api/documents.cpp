@@ -259,13 +259,14 @@ awaitable<http::Response> DeleteOneDocument(RequestContext& ctx) {
 awaitable<http::Response> BroadcastDeletion(RequestContext& ctx, http::UpstreamRequest request,
                                             OJson details) {
   const std::string& uid = ctx.params[0];
-  if (!ctx.services.catalog.Get(uid)) {
+  auto record = ctx.services.catalog.Get(uid);
+  if (!record) {
     co_return co_await RecordFailedTask(ctx.services, uid, "documentDeletion", details,
                                         meili::IndexNotFoundError(uid));
   }
   // Held shards: a deletion racing a migration's delta pass could bring
   // documents back on the new owners, so it waits like any write.
-  const uint32_t shard_count = ctx.services.catalog.Get(uid)->shard_count;
+  const uint32_t shard_count = record->shard_count;
   std::vector<uint32_t> all_shards(shard_count);
   for (uint32_t s = 0; s < shard_count; ++s) all_shards[s] = s;
   auto writable = co_await AwaitWritable(ctx.services, uid, all_shards);
