@@ -40,12 +40,14 @@ DASHBOARD = REPO / "deploy/grafana/miroir-dashboard.json"
 JOB = "miroir"
 UID = "books"
 
+# Missing pieces fail, with what to run, rather than skip: a deploy check
+# that silently did not run would read as a pass.
 if mm.binaries(REPO) is None:
-    pytest.skip("miroir and miroir-testnode are not built (scripts/build.sh release)",
-                allow_module_level=True)
+    pytest.fail("miroir and miroir-testnode are not built: run scripts/build.sh release",
+                pytrace=False)
 if shutil.which("prometheus") is None or shutil.which("promtool") is None:
-    pytest.skip("Debian's prometheus package is not installed (scripts/setup.sh)",
-                allow_module_level=True)
+    pytest.fail("Debian's prometheus package is not installed: run scripts/setup.sh",
+                pytrace=False)
 
 from harness import DEGRADED_HEADER, MiroirCluster, TopologySpec, free_port  # noqa: E402
 
@@ -268,7 +270,8 @@ def test_chart_probes_pass_on_a_whole_cluster(env, tmp_path):
     assert requests.get(f"{proxy.url}/health", timeout=5).status_code == 200  # liveness
     script = render_ready_script(tmp_path)
     if script is None:
-        pytest.skip("HELM_BIN not set: the readiness script is rendered by helm (tests/deploy/run.sh sets it)")
+        pytest.fail("HELM_BIN not set: the readiness script is rendered by helm; run "
+                    "tests/deploy/run.sh, which builds helm and sets it")
     assert run_probe(script, proxy.port, proxy.admin_key) == 0
     assert run_probe(script, proxy.port, "not-the-admin-key-0123456789") != 0
     assert run_probe(script, free_port(), proxy.admin_key) != 0  # nothing listening
