@@ -112,10 +112,20 @@ awaitable<http::Response> GetMetrics(RequestContext& ctx) {
 
 // --- topology changes (ARCHITECTURE §3; workers/migration_coordinator.hpp) ---
 
-// Runs a coordinator call on a store thread (it blocks on the store).
-awaitable<Result<json>> RunChanger(Services& services, std::function<Result<json>()> fn) {
-  auto call = [fn = std::move(fn)](store::Store&) { return fn(); };
-  co_return co_await services.store.Run(std::move(call));
+// Runs `fn` on the coordinator from a store thread (its calls block on the
+// store) and answers `code` with the status it returns.
+awaitable<http::Response> CallChanger(RequestContext& ctx,
+                                      std::function<Result<json>(TopologyChanger&)> fn,
+                                      unsigned code) {
+  TopologyChanger* changer = ctx.services.topology_changer;
+  if (changer == nullptr) {
+    co_return ErrorResponse(
+        Error(ErrorCode::kMiroirUnsupported, "Topology changes are not enabled on this instance."));
+  }
+  auto call = [changer, fn = std::move(fn)](store::Store&) { return fn(*changer); };
+  auto status = co_await ctx.services.store.Run(std::move(call));
+  if (!status) co_return ErrorResponse(status.error());
+  co_return JsonResponse(code, OJson::parse(status->dump()));
 }
 
 Error BadChange(const std::string& message) {
@@ -132,17 +142,9 @@ Result<std::string> RequiredString(const json& body, const char* name) {
 }
 
 awaitable<http::Response> ChangeTopology(RequestContext& ctx, TopologyChange change) {
-  TopologyChanger* changer = ctx.services.topology_changer;
-  if (changer == nullptr) {
-    co_return ErrorResponse(
-        Error(ErrorCode::kMiroirUnsupported, "Topology changes are not enabled on this instance."));
-  }
-  std::function<Result<json>()> begin = [changer, change = std::move(change)] {
-    return changer->Begin(change);
-  };
-  auto status = co_await RunChanger(ctx.services, std::move(begin));
-  if (!status) co_return ErrorResponse(status.error());
-  co_return JsonResponse(202, OJson::parse(status->dump()));
+  std::function<Result<json>(TopologyChanger&)> begin =
+      [change = std::move(change)](TopologyChanger& c) { return c.Begin(change); };
+  co_return co_await CallChanger(ctx, std::move(begin), 202);
 }
 
 awaitable<http::Response> AddNode(RequestContext& ctx) {
@@ -209,21 +211,14 @@ awaitable<http::Response> RemoveGroup(RequestContext& ctx) {
 }
 
 awaitable<http::Response> MigrationCall(RequestContext& ctx, std::string action) {
-  TopologyChanger* changer = ctx.services.topology_changer;
-  if (changer == nullptr) {
-    co_return ErrorResponse(
-        Error(ErrorCode::kMiroirUnsupported, "Topology changes are not enabled on this instance."));
-  }
-  std::function<Result<json>()> fn;
+  std::function<Result<json>(TopologyChanger&)> fn;
   if (action.empty()) {
-    fn = [changer] { return changer->Status(); };
+    fn = [](TopologyChanger& c) { return c.Status(); };
   } else {
-    fn = [changer, action] { return changer->Control(action); };
+    fn = [action](TopologyChanger& c) { return c.Control(action); };
   }
-  auto status = co_await RunChanger(ctx.services, std::move(fn));
-  if (!status) co_return ErrorResponse(status.error());
   const unsigned code = action.empty() ? 200 : 202;
-  co_return JsonResponse(code, OJson::parse(status->dump()));
+  co_return co_await CallChanger(ctx, std::move(fn), code);
 }
 
 awaitable<http::Response> GetMigrations(RequestContext& ctx) {

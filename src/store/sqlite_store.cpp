@@ -448,11 +448,19 @@ class SqliteStore::Impl {
     }
   }
 
-  Result<void> PutIndex(const IndexRecord& index) {
+  Result<void> PutIndex(const IndexRecord& index) { return InsertIndex(index, "OR REPLACE"); }
+
+  Result<bool> CreateIndex(const IndexRecord& index) {
+    MIROIR_RETURN_IF_ERROR(InsertIndex(index, "OR IGNORE"));
+    return db_->Changes() == 1;
+  }
+
+  // INSERT with `conflict` ("OR REPLACE": overwrite; "OR IGNORE": first wins).
+  Result<void> InsertIndex(const IndexRecord& index, std::string_view conflict) {
     MIROIR_ASSIGN_OR_RETURN(
         Statement stmt,
-        db_->Prepare("INSERT OR REPLACE INTO indexes "
-                     "(uid, shard_count, primary_key, created_at, updated_at) "
+        db_->Prepare("INSERT " + std::string(conflict) +
+                     " INTO indexes (uid, shard_count, primary_key, created_at, updated_at) "
                      "VALUES (?, ?, ?, ?, ?)"));
     stmt.Bind(1, std::string_view(index.uid))
         .Bind(2, static_cast<int64_t>(index.shard_count))
@@ -460,21 +468,6 @@ class SqliteStore::Impl {
         .Bind(4, ToMicros(index.created_at))
         .Bind(5, ToMicros(index.updated_at));
     return stmt.Run();
-  }
-
-  Result<bool> CreateIndex(const IndexRecord& index) {
-    MIROIR_ASSIGN_OR_RETURN(
-        Statement stmt,
-        db_->Prepare("INSERT OR IGNORE INTO indexes "
-                     "(uid, shard_count, primary_key, created_at, updated_at) "
-                     "VALUES (?, ?, ?, ?, ?)"));
-    stmt.Bind(1, std::string_view(index.uid))
-        .Bind(2, static_cast<int64_t>(index.shard_count))
-        .Bind(3, index.primary_key)
-        .Bind(4, ToMicros(index.created_at))
-        .Bind(5, ToMicros(index.updated_at));
-    MIROIR_RETURN_IF_ERROR(stmt.Run());
-    return db_->Changes() == 1;
   }
 
   Result<void> DeleteIndex(const std::string& uid) {
