@@ -755,9 +755,16 @@ std::string ShardFilterExpression(const std::vector<uint32_t>& shards) {
 
 std::string CombineFilterString(std::string_view client_filter,
                                 const std::vector<uint32_t>& shards) {
-  bool blank = std::all_of(client_filter.begin(), client_filter.end(),
-                           [](char c) { return json_scan::IsJsonSpace(c); });
-  if (blank) return ShardFilterExpression(shards);
+  // Blank is what the filter grammar calls blank (any Unicode space, not
+  // just JSON's four), or a client's `filter=%0B` would become `(\v) AND ..`,
+  // which the nodes refuse although Meilisearch reads it as no filter.
+  auto parsed = filter::Parse(client_filter);
+  if (parsed && !parsed->has_value()) return ShardFilterExpression(shards);
+  // Filters Miroir's tree cannot represent (miroir_unsupported) are valid
+  // for Meilisearch and wrapped as before.
+  if (!parsed && parsed.error().code != ErrorCode::kMiroirUnsupported) {
+    return std::string(client_filter);
+  }
   std::string out = "(";
   out.append(client_filter);
   out.append(") AND ");

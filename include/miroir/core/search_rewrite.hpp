@@ -215,7 +215,10 @@ std::optional<std::string> MaskReservedNames(std::string_view client_body);
 std::string ShardFilterExpression(const std::vector<uint32_t>& shards);
 // A GET route's `filter` parameter restricted to `shards`:
 // "(<client>) AND _miroir_shard IN [..]", or the clause alone when the client
-// gave no filter.
+// gave no filter (empty, or only Unicode whitespace, as filter::Parse sees
+// it). A client filter with a syntax error is returned unchanged, so the
+// node refuses it with Meilisearch's own message: wrapped, an unbalanced one
+// such as `a = 1) OR (b = 2` would parse and escape the shard clause.
 std::string CombineFilterString(std::string_view client_filter,
                                 const std::vector<uint32_t>& shards);
 

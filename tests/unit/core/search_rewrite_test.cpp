@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "miroir/core/filter.hpp"
+
 namespace miroir {
 namespace {
 
@@ -316,6 +318,28 @@ TEST(ShardFilter, ExpressionsForQueryParameterRoutes) {
   EXPECT_EQ(ShardFilterExpression({4, 9}), "_miroir_shard IN [4,9]");
   EXPECT_EQ(CombineFilterString("", {4}), "_miroir_shard IN [4]");
   EXPECT_EQ(CombineFilterString("a = 1 OR b = 2", {4}), "(a = 1 OR b = 2) AND _miroir_shard IN [4]");
+}
+
+// Found by tests/fuzz/search_rewrite_fuzz (corpus: combine_blank_vtab).
+TEST(ShardFilter, AFilterOfUnicodeSpacesIsNoFilter) {
+  // Meilisearch reads these as no filter; wrapped, "(\v) AND ..." is a
+  // syntax error on the nodes.
+  EXPECT_EQ(CombineFilterString("\v", {4}), "_miroir_shard IN [4]");
+  EXPECT_EQ(CombineFilterString("\f \xc2\xa0", {4}), "_miroir_shard IN [4]");
+  EXPECT_EQ(CombineFilterString(" \n", {4}), "_miroir_shard IN [4]");
+}
+
+// Found by tests/fuzz/search_rewrite_fuzz (corpus: combine_unbalanced_escape).
+TEST(ShardFilter, AFilterWithASyntaxErrorGoesToTheNodesUnchanged) {
+  // Wrapped, this would parse as "(a = 1) OR ((b = 2) AND _miroir_shard IN
+  // [4])": documents with a = 1 from every shard the node holds.
+  const std::string unbalanced = "a = 1) OR (b = 2";
+  ASSERT_FALSE(filter::Parse(unbalanced).has_value());
+  EXPECT_EQ(CombineFilterString(unbalanced, {4}), unbalanced);
+  EXPECT_EQ(CombineFilterString("a = (", {4}), "a = (");
+  // Filters Meilisearch accepts but Miroir's tree cannot hold are wrapped.
+  EXPECT_EQ(CombineFilterString("_geoPolygon([1,2],[3,4],[5,6])", {4}),
+            "(_geoPolygon([1,2],[3,4],[5,6])) AND _miroir_shard IN [4]");
 }
 
 // --- Reserved field names in client bodies ----------------------------------------
