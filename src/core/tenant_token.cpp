@@ -27,6 +27,19 @@ bool SplitJwt(std::string_view jwt, std::string_view parts[3]) {
   return !parts[0].empty() && !parts[1].empty() && !parts[2].empty();
 }
 
+// `exp` (seconds since the epoch) as a time point, clamped to what a
+// SystemTime holds (nanoseconds: years 1677 to 2262). A token may well say
+// "until the year 3000", and converting such a value, or 1e300, to an
+// integer count is undefined behaviour; past the range it never expires,
+// before it it has expired.
+SystemTime ExpiryFromSeconds(double seconds) {
+  constexpr auto kLimit =
+      std::chrono::duration_cast<std::chrono::seconds>(SystemTime::duration::max()).count() - 1;
+  if (seconds >= static_cast<double>(kLimit)) return SystemTime::max();
+  if (seconds <= -static_cast<double>(kLimit)) return SystemTime::min();
+  return SystemTime(std::chrono::seconds(static_cast<int64_t>(seconds)));
+}
+
 }  // namespace
 
 bool LooksLikeJwt(std::string_view token) {
@@ -66,8 +79,7 @@ Result<TenantToken> DecodeTenantToken(std::string_view jwt) {
   token.api_key_uid = payload["apiKeyUid"].get<std::string>();
   if (payload.contains("exp") && !payload["exp"].is_null()) {
     if (!payload["exp"].is_number()) return DecodeError("JSON error: invalid type for `exp`");
-    auto seconds = static_cast<int64_t>(payload["exp"].get<double>());
-    token.expires_at = SystemTime(std::chrono::seconds(seconds));
+    token.expires_at = ExpiryFromSeconds(payload["exp"].get<double>());
   }
   return token;
 }

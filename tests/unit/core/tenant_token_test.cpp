@@ -29,6 +29,27 @@ TEST(TenantTokenTest, DecodesAndVerifiesAValidToken) {
   EXPECT_FALSE(VerifyTenantTokenSignature(jwt, *token, "other-key"));
 }
 
+// Found by tests/fuzz/tenant_token_fuzz (corpus: json_exp_huge,
+// json_exp_negative_huge): an `exp` beyond what a time point holds was
+// converted to an integer (undefined behaviour; UBSan aborted).
+TEST(TenantTokenTest, ExpiryBeyondTheClockRangeIsClamped) {
+  auto decode = [](const nlohmann::json& exp) {
+    auto token = DecodeTenantToken(
+        Sign({{"searchRules", {"*"}}, {"apiKeyUid", "uid-1"}, {"exp", exp}}, "k"));
+    EXPECT_TRUE(token) << exp;
+    return token && token->expires_at ? *token->expires_at : SystemTime();
+  };
+  // The year 3000, and absurd values: never expires.
+  EXPECT_EQ(decode(32503680000), SystemTime::max());
+  EXPECT_EQ(decode(1e300), SystemTime::max());
+  EXPECT_EQ(decode(18446744073709551615u), SystemTime::max());
+  // Far in the past: expired.
+  EXPECT_EQ(decode(-9.5e18), SystemTime::min());
+  EXPECT_EQ(decode(-1e300), SystemTime::min());
+  // In range: to the second, as before.
+  EXPECT_EQ(FormatRfc3339(decode(4102444800.9)), "2100-01-01T00:00:00Z");
+}
+
 TEST(TenantTokenTest, TamperedPayloadFailsVerification) {
   std::string jwt = Sign({{"searchRules", {"movies"}}, {"apiKeyUid", "uid-1"}}, "k");
   std::string forged_payload = crypto::Base64UrlEncode(
