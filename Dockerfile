@@ -22,7 +22,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       g++ cmake ninja-build pkg-config \
       libboost1.81-dev nlohmann-json3-dev libyaml-cpp-dev libhiredis-dev \
-      libxxhash-dev libsimdjson-dev libsqlite3-dev libssl-dev \
+      libxxhash-dev libsimdjson-dev libsqlite3-dev libssl-dev libspdlog-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -40,6 +40,7 @@ FROM ${DEBIAN}
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libssl3 libsqlite3-0 libyaml-cpp0.7 libxxhash0 libhiredis0.14 libsimdjson14 \
+      libspdlog1.10 libfmt9 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 miroir \
  && useradd --system --uid 10001 --gid miroir --home-dir /var/lib/miroir --no-create-home \

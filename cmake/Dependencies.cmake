@@ -5,6 +5,7 @@ find_package(nlohmann_json 3 REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(SQLite3 REQUIRED)  # CMake's FindSQLite3: target SQLite::SQLite3
 find_package(yaml-cpp REQUIRED)  # imported target: yaml-cpp
+find_package(spdlog REQUIRED)  # Debian libspdlog-dev, compiled with the system fmt
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)  # Debian libhiredis-dev (0.14)

@@ -986,25 +986,7 @@ std::string_view ToString(TaskStoreBackend b) {
   return b == TaskStoreBackend::kSqlite ? "sqlite" : "redis";
 }
 
-std::string_view ToString(LogLevel l) {
-  switch (l) {
-    case LogLevel::kTrace:
-      return "trace";
-    case LogLevel::kDebug:
-      return "debug";
-    case LogLevel::kInfo:
-      return "info";
-    case LogLevel::kWarn:
-      return "warn";
-    case LogLevel::kError:
-      return "error";
-    case LogLevel::kCritical:
-      return "critical";
-    case LogLevel::kOff:
-      return "off";
-  }
-  return "info";
-}
+std::string_view ToString(LogLevel l) { return log::LevelName(l); }
 
 std::string_view ToString(LogFormat f) { return f == LogFormat::kText ? "text" : "json"; }
 

@@ -6,6 +6,7 @@
 
 #include "miroir/app/application.hpp"
 #include "miroir/app/config.hpp"
+#include "miroir/log/log.hpp"
 
 namespace {
 
@@ -44,12 +45,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "miroir: %s\n", config.error().message.c_str());
     return 2;
   }
-  for (const auto& warning : miroir::app::ConfigWarnings(*config)) {
-    std::fprintf(stderr, "miroir: warning: %s\n", warning.c_str());
-  }
   if (check_only) {
+    for (const auto& warning : miroir::app::ConfigWarnings(*config)) {
+      std::fprintf(stderr, "miroir: warning: %s\n", warning.c_str());
+    }
     std::printf("miroir: %s is valid\n", path.c_str());
     return 0;
+  }
+  namespace log = miroir::log;
+  log::Configure(config->log.level, config->log.format);
+  for (const auto& warning : miroir::app::ConfigWarnings(*config)) {
+    log::Warn("configuration").Str("warning", warning);
   }
 
   sigset_t signals;
@@ -60,15 +66,19 @@ int main(int argc, char** argv) {
 
   auto app = miroir::app::Application::Start(*config);
   if (!app) {
-    std::fprintf(stderr, "miroir: %s\n", app.error().message.c_str());
+    log::Error("start-up failed").Str("error", app.error().message);
     return 1;
   }
-  std::printf("miroir listening on http://%s:%u\n", config->listen.address.c_str(),
-              (*app)->port());
-  std::fflush(stdout);
+  log::Info("listening")
+      .Str("version", MIROIR_VERSION)
+      .Str("address", config->listen.address)
+      .Uint("port", (*app)->port())
+      .Uint("metrics_port", config->listen.metrics_port)
+      .Str("task_store", miroir::app::ToString(config->task_store.backend));
   int received = 0;
   sigwait(&signals, &received);
-  std::printf("miroir: shutting down\n");
+  log::Info("shutting down").Str("signal", strsignal(received));
   (*app)->Stop();
+  log::Info("stopped");
   return 0;
 }

@@ -10,6 +10,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "miroir/log/log.hpp"
+
 namespace miroir::workers {
 
 namespace asio = boost::asio;
@@ -54,6 +56,7 @@ asio::awaitable<void> HealthChecker::State::Loop(std::shared_ptr<State> self) {
         ++c.successes;
         if (!was_healthy && c.successes >= options.healthy_after) {
           cluster.SetHealthy(id, true);
+          log::Info("node healthy").Str("node", id);
           if (listener) listener(id, true);
         }
       } else {
@@ -61,6 +64,12 @@ asio::awaitable<void> HealthChecker::State::Loop(std::shared_ptr<State> self) {
         ++c.failures;
         if (was_healthy && c.failures >= options.unhealthy_after) {
           cluster.SetHealthy(id, false);
+          log::Warn("node unhealthy")
+              .Str("node", id)
+              .Str("cause", results[i].ok()
+                                ? "answered HTTP " + std::to_string(results[i].response.status)
+                                : std::string(http::UpstreamFailureName(results[i].failure)))
+              .Uint("failed_checks", c.failures);
           if (listener) listener(id, false);
         }
       }

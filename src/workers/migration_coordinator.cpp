@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <cstdio>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -21,6 +20,7 @@
 #include "miroir/core/hash.hpp"
 #include "miroir/core/time.hpp"
 #include "miroir/core/topology_json.hpp"
+#include "miroir/log/log.hpp"
 
 namespace miroir::workers {
 namespace {
@@ -35,7 +35,6 @@ constexpr size_t kMaxErrorsShown = 10;
 // What a step returns when the operator paused or cancelled it: not an error.
 constexpr std::string_view kInterrupted = "interrupted: the migration was paused or cancelled";
 
-void Log(const std::string& line) { std::fprintf(stderr, "miroir: migration: %s\n", line.c_str()); }
 
 std::string EncodePath(std::string_view segment) {
   // Index uids are [A-Za-z0-9_-]: nothing to escape.
@@ -162,7 +161,7 @@ struct MigrationCoordinator::Impl {
     lease = *got;
     leading_now.store(true);
     Progressed();  // a new leader starts the stall clock afresh
-    Log("leading migrations (fencing token " + std::to_string(lease->token) + ")");
+    log::Info("migration leader").Uint("fencing_token", lease->token);
     return true;
   }
 
@@ -186,7 +185,7 @@ struct MigrationCoordinator::Impl {
       if (lease) {
         auto renewed = coordination.RenewLease(*lease, options.lease_ttl);
         if (renewed && !*renewed) {
-          Log("lost the migration lease to another instance");
+          log::Warn("migration lease lost to another instance");
           LostLease(false);
         }
         FlushProgress();
@@ -225,7 +224,7 @@ struct MigrationCoordinator::Impl {
     progress_dirty = true;
     Progressed();
     FlushProgress();  // phases are what operators (and the chaos harness) watch
-    Log("index " + uid + ": " + phase);
+    log::Info("migration phase").Str("index", uid).Str("phase", phase);
   }
 
   void RecordError(const std::string& message) {
@@ -235,7 +234,7 @@ struct MigrationCoordinator::Impl {
     errors.push_back(json{{"at", FormatRfc3339(NowMicros())}, {"message", message}});
     while (errors.size() > kMaxErrorsShown) errors.erase(errors.begin());
     progress_dirty = true;
-    Log("error: " + message);
+    log::Warn("migration step failed").Str("error", message);
   }
 
   void FlushProgress() {
@@ -248,7 +247,7 @@ struct MigrationCoordinator::Impl {
     }
     auto ok = coordination.FencedPut(kScope, lease->token, "progress", progress.dump());
     if (ok && !*ok) {
-      Log("a newer coordinator exists: progress write refused");
+      log::Warn("migration progress write refused: a newer coordinator exists");
       LostLease(true);
       return;
     }
@@ -812,7 +811,7 @@ struct MigrationCoordinator::Impl {
         co_return published.has_value();
       }
       case MigrationState::kCancelling: {
-        Log("cancelled: rolling back to the old owners");
+        log::Info("migration cancelled: rolling back to the old owners");
         auto rollback = [](TopologySpec& s) -> Result<bool> {
           if (!s.migration || s.migration->state != MigrationState::kCancelling) return false;
           MigrationSpec cleanup;
@@ -852,7 +851,7 @@ struct MigrationCoordinator::Impl {
         progress = json();
         copy_started = {};
         copied_since_start = 0;
-        Log(m.description + ": " + outcome);
+        log::Info("migration ended").Str("change", m.description).Str("outcome", outcome);
         co_return true;
       }
       case MigrationState::kRunning:
@@ -976,8 +975,8 @@ Result<nlohmann::json> MigrationCoordinator::Begin(const TopologyChange& change)
                  "delta pass.");
   }
   if (!impl_->options.anti_entropy) {
-    Log("warning: anti-entropy is off; replicas that drift during or after this change are not "
-        "repaired");
+    log::Warn("anti-entropy is off: replicas that drift during or after this change are not "
+              "repaired");
   }
   auto begin = [&](TopologySpec& spec) -> Result<bool> {
     if (spec.migration) {
@@ -994,8 +993,9 @@ Result<nlohmann::json> MigrationCoordinator::Begin(const TopologyChange& change)
     return true;
   };
   MIROIR_ASSIGN_OR_RETURN(auto published, impl_->Publish(begin, false));
-  Log("started: " + published->migration->description + " (epoch " +
-      std::to_string(published->epoch) + ")");
+  log::Info("migration started")
+      .Str("change", published->migration->description)
+      .Uint("epoch", published->epoch);
   impl_->wake.store(true);
   return Status();
 }
@@ -1029,7 +1029,7 @@ Result<nlohmann::json> MigrationCoordinator::Control(std::string_view action) {
     return true;
   };
   MIROIR_ASSIGN_OR_RETURN(auto published, impl_->Publish(control, false));
-  if (published) Log(std::string(action) + " (epoch " + std::to_string(published->epoch) + ")");
+  if (published) log::Info("migration control").Str("action", action).Uint("epoch", published->epoch);
   impl_->wake.store(true);
   return Status();
 }

@@ -55,6 +55,7 @@
 
 #include "miroir/core/error.hpp"
 #include "miroir/core/topology.hpp"
+#include "miroir/log/log.hpp"
 
 namespace miroir::app {
 
@@ -185,8 +186,8 @@ struct RebalancerConfig {
   bool operator==(const RebalancerConfig&) const = default;
 };
 
-enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kCritical, kOff };
-enum class LogFormat { kText, kJson };
+using LogLevel = log::Level;
+using LogFormat = log::Format;
 
 struct LogConfig {
   LogLevel level = LogLevel::kInfo;
