@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "faults.hpp"
+#include "request_log.hpp"
 #include "index.hpp"
 #include "journal.hpp"
 #include "miroir/core/api_key.hpp"
@@ -85,6 +86,7 @@ class Node {
   Result<void> DeleteKey(std::string_view uid_or_key);
 
   FaultInjector& faults() { return faults_; }
+  RequestLog& requests() { return requests_; }
 
   // Stops the worker (the task being processed finishes first). Idempotent.
   void Stop();
@@ -133,6 +135,7 @@ class Node {
   std::vector<ApiKey> keys_;
 
   FaultInjector faults_;
+  RequestLog requests_;
   std::thread worker_;
 };
 

@@ -88,6 +88,7 @@ std::optional<std::string> IdText(const json& v) {
 boost::asio::awaitable<Response> Routes::Handle(Request req) {
   const std::string path(req.path());
   if (path.rfind("/_testnode", 0) != 0) {
+    node_.requests().Record(req);
     FaultDecision fault = node_.faults().Decide(http::MethodName(req.method), path);
     if (fault.latency.count() > 0) {
       boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
@@ -164,6 +165,18 @@ Response Routes::Dispatch(const Request& req) {
       auto rule = node_.faults().Add(*body);
       if (!rule) return Fail(rule.error());
       return Ok(OJson{{"id", rule->id}}, 201);
+    }
+    return Fail(MethodNotAllowed());
+  }
+
+  if (n == 2 && seg[0] == "_testnode" && seg[1] == "requests") {
+    if (node_.has_master_key() && !node_.IsMasterKey(auth)) {
+      return Fail(Error(ErrorCode::kInvalidApiKey, "The provided API key is invalid."));
+    }
+    if (m == Method::kGet) return Ok(node_.requests().List());
+    if (m == Method::kDelete) {
+      node_.requests().Clear();
+      return Response::NoContent();
     }
     return Fail(MethodNotAllowed());
   }
