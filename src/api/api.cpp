@@ -1,17 +1,22 @@
 #include "miroir/api/api.hpp"
 
 #include <chrono>
+#include <random>
 
 #include "common.hpp"
 #include "index_ops.hpp"
+#include "miroir/log/log.hpp"
 #include "resources.hpp"
+#include "task_refresh.hpp"
 
 namespace miroir::api {
 
 struct Api::Impl {
   explicit Impl(Services s) : services(std::move(s)) {}
-  // Authorizes the matched route and runs its handler.
-  awaitable<http::Response> Dispatch(const http::Request& request, RouteTable::Match& match);
+  // Authorizes the matched route and runs its handler with `request_services`
+  // (this request's copy of the services).
+  awaitable<http::Response> Dispatch(const http::Request& request, RouteTable::Match& match,
+                                     Services& request_services);
 
   Services services;
   RouteTable routes;
@@ -65,26 +70,82 @@ bool WritesNodes(const Route& route) {
          !route.action.starts_with("keys.");
 }
 
+// A client's X-Request-Id is kept when it is 1-128 visible ASCII characters
+// without quotes or backslashes (so it is safe in a header and a log line).
+bool UsableRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return c > 0x20 && c < 0x7F && c != '"' && c != '\\';
+  });
+}
+
+// 16 hex digits from a per-thread generator: unique enough to find one
+// request's lines across instances and nodes, and cheap.
+std::string NewRequestId() {
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  uint64_t bits = generator();
+  std::string id(16, '0');
+  for (char& c : id) {
+    c = kHex[bits & 15];
+    bits >>= 4;
+  }
+  return id;
+}
+
 }  // namespace
 
 awaitable<http::Response> Api::Handle(http::Request request) {
   const auto started = std::chrono::steady_clock::now();
   metrics::ProxyMetrics& metrics = impl_->services.metrics;
   InFlight in_flight(metrics.in_flight());
+  Services request_services = impl_->services;
+  const std::string_view client_id = request.headers.Get("x-request-id");
+  request_services.request_id =
+      UsableRequestId(client_id) ? std::string(client_id) : NewRequestId();
   const auto segments = http::SplitPath(request.path());
   auto match = impl_->routes.Find(request.method, segments);
   metrics::RouteMetrics& route_metrics =
       match.route ? *match.route->metrics : metrics.unmatched();
-  http::Response response = co_await impl_->Dispatch(request, match);
+  const Route* route = match.route;
+  http::Response response = co_await impl_->Dispatch(request, match, request_services);
   if (request.method == http::Method::kHead) response.body.clear();
   const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
-  route_metrics.Record(response.status, elapsed.count(),
-                       !response.headers.Get("X-Miroir-Degraded").empty());
+  const bool degraded = !response.headers.Get("X-Miroir-Degraded").empty();
+  route_metrics.Record(response.status, elapsed.count(), degraded);
+  response.headers.Set("X-Request-Id", request_services.request_id);
+  // Every request at debug; the ones that failed on Miroir's side, or were
+  // answered from part of the shards, at warn.
+  const log::Level level =
+      response.status >= 500 || degraded ? log::Level::kWarn : log::Level::kDebug;
+  if (log::Enabled(level)) {
+    log::Line(level, "request")
+        .Str("request_id", request_services.request_id)
+        .Str("method", http::MethodName(request.method))
+        .Str("route", route ? std::string_view(route->path_template) : "unmatched")
+        .Str("path", request.path())
+        .Uint("status", response.status)
+        .Num("seconds", elapsed.count())
+        .Bool("degraded", degraded)
+        .Str("remote", request.remote_address);
+  }
   co_return response;
 }
 
+awaitable<void> Api::ReconcileTasks() {
+  Services& services = impl_->services;
+  co_await RefreshUnfinishedTasks(services, 1000);
+  auto counted = co_await StoreCountTasks(services);
+  if (!counted) {
+    log::Warn("task registry count failed").Str("error", counted.error().message);
+    co_return;
+  }
+  services.metrics.SetTaskRegistry(std::move(*counted));
+}
+
 awaitable<http::Response> Api::Impl::Dispatch(const http::Request& request,
-                                              RouteTable::Match& match) {
+                                              RouteTable::Match& match,
+                                              Services& request_services) {
   if (!match.route) {
     co_return ErrorResponse(
         match.path_known
@@ -117,15 +178,15 @@ awaitable<http::Response> Api::Impl::Dispatch(const http::Request& request,
     // The task that records this write needs the store afterwards: with the
     // store unreachable, refuse before any node is touched rather than
     // leave data on the nodes that the client was told was refused.
-    auto reachable = co_await StorePing(services);
+    auto reachable = co_await StorePing(request_services);
     if (!reachable) co_return ErrorResponse(reachable.error());
   }
   if (route.index_param >= 0) {
-    auto learned = co_await LearnIndex(services, match.params[route.index_param]);
+    auto learned = co_await LearnIndex(request_services, match.params[route.index_param]);
     if (!learned) co_return ErrorResponse(learned.error());
   }
   RequestContext context{request, http::QueryParams(request.query()), std::move(match.params),
-                         std::move(grant), services};
+                         std::move(grant), request_services};
   co_return co_await route.handler(context);
 }
 

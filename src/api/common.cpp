@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "miroir/core/router.hpp"
+#include "miroir/log/log.hpp"
 
 namespace miroir::api {
 
@@ -97,6 +98,29 @@ void RecordNodeCall(metrics::NodeMetrics& node, const http::UpstreamResult& resu
   }
 }
 
+void StampRequestId(const Services& services, http::UpstreamRequest& request) {
+  if (!services.request_id.empty()) request.headers.Set("X-Request-Id", services.request_id);
+}
+
+// Records the call in the node's metrics and logs it when it failed (no
+// answer, or a 5xx): the line names the node and the client request.
+void ObserveNodeCall(Services& services, const Topology& topology, NodeIndex node,
+                     http::Method method, std::string_view target,
+                     const http::UpstreamResult& result) {
+  const std::string& node_id = topology.node(node).id;
+  RecordNodeCall(services.metrics.Node(node_id), result);
+  if (result.ok() && result.response.status < 500) return;
+  log::Warn("node call failed")
+      .Str("request_id", services.request_id)
+      .Str("node", node_id)
+      .Str("method", http::MethodName(method))
+      .Str("target", target.substr(0, target.find('?')))
+      .Str("failure", result.ok() ? "server_error" : http::UpstreamFailureName(result.failure))
+      .Uint("status", result.ok() ? result.response.status : 0)
+      .Str("detail", result.detail)
+      .Num("seconds", std::chrono::duration<double>(result.elapsed).count());
+}
+
 }  // namespace
 
 awaitable<std::vector<NodeReply>> SendToNodes(
@@ -104,7 +128,12 @@ awaitable<std::vector<NodeReply>> SendToNodes(
     std::vector<std::pair<NodeIndex, http::UpstreamRequest>> requests) {
   std::vector<meili::Cluster::Outgoing> outgoing;
   outgoing.reserve(requests.size());
+  // What the log line of a failed call names; the requests themselves move.
+  std::vector<std::pair<http::Method, std::string>> sent;
+  sent.reserve(requests.size());
   for (auto& [node, request] : requests) {
+    StampRequestId(services, request);
+    sent.emplace_back(request.method, request.target);
     outgoing.push_back({topology.node(node).address, std::move(request)});
   }
   services.metrics.RecordFanOut(outgoing.size());
@@ -119,10 +148,26 @@ awaitable<std::vector<NodeReply>> SendToNodes(
   std::vector<NodeReply> replies;
   replies.reserve(results.size());
   for (size_t i = 0; i < results.size(); ++i) {
-    RecordNodeCall(services.metrics.Node(topology.node(requests[i].first).id), results[i]);
+    ObserveNodeCall(services, topology, requests[i].first, sent[i].first, sent[i].second,
+                    results[i]);
     replies.push_back({requests[i].first, std::move(results[i])});
   }
   co_return replies;
+}
+
+awaitable<http::UpstreamResult> SendToNode(Services& services, const Topology& topology,
+                                           NodeIndex node, http::UpstreamRequest request) {
+  StampRequestId(services, request);
+  const bool write =
+      request.method != http::Method::kGet && request.method != http::Method::kHead;
+  std::optional<meili::Cluster::WriteInFlight> in_flight;
+  if (write) in_flight.emplace(services.cluster.TrackWrite(topology.epoch()));
+  // Kept for the log line: Send consumes the request.
+  const http::Method method = request.method;
+  const std::string target = request.target;
+  auto result = co_await services.cluster.Send(topology.node(node).address, std::move(request));
+  ObserveNodeCall(services, topology, node, method, target, result);
+  co_return result;
 }
 
 awaitable<std::vector<NodeReply>> Broadcast(Services& services, const Topology& topology,
@@ -217,6 +262,18 @@ awaitable<Result<store::TaskPage>> StoreListTasks(Services& services, TaskQuery 
 awaitable<Result<std::vector<store::TaskRecord>>> StoreUnfinishedTasks(Services& services,
                                                                       size_t limit) {
   auto call = [limit](store::Store& s) { return s.UnfinishedTasks(limit); };
+  co_return co_await services.store.Run(std::move(call));
+}
+
+awaitable<Result<metrics::TaskRegistrySample>> StoreCountTasks(Services& services) {
+  auto call = [](store::Store& s) -> Result<metrics::TaskRegistrySample> {
+    metrics::TaskRegistrySample sample;
+    MIROIR_ASSIGN_OR_RETURN(auto counts, s.CountTasks());
+    for (const auto& [status, n] : counts) sample.by_status.emplace_back(TaskStatusName(status), n);
+    MIROIR_ASSIGN_OR_RETURN(std::vector<store::TaskRecord> oldest, s.UnfinishedTasks(1));
+    if (!oldest.empty()) sample.oldest_unfinished = oldest.front().enqueued_at;
+    return sample;
+  };
   co_return co_await services.store.Run(std::move(call));
 }
 

@@ -41,6 +41,12 @@ struct NodeReply {
   std::optional<uint64_t> task_uid() const;
 };
 
+// Every node call of a request goes through one of the three below: they
+// add the request's X-Request-Id, record the node metrics and log failures.
+
+// Sends one request to one node.
+awaitable<http::UpstreamResult> SendToNode(Services& services, const Topology& topology,
+                                           NodeIndex node, http::UpstreamRequest request);
 // Sends `request` to every node of every group, in parallel.
 awaitable<std::vector<NodeReply>> Broadcast(Services& services, const Topology& topology,
                                             const http::UpstreamRequest& request);
@@ -62,6 +68,8 @@ awaitable<Result<store::TaskPage>> StoreListTasks(Services& services, TaskQuery 
 awaitable<Result<std::vector<store::TaskRecord>>> StoreUnfinishedTasks(Services& services,
                                                                       size_t limit);
 awaitable<Result<size_t>> StoreDeleteTasks(Services& services, std::vector<uint64_t> uids);
+// Tasks per status and the oldest unfinished one's enqueue time.
+awaitable<Result<metrics::TaskRegistrySample>> StoreCountTasks(Services& services);
 awaitable<Result<void>> StorePutIndex(Services& services, store::IndexRecord index);
 awaitable<Result<void>> StoreDeleteIndex(Services& services, std::string uid);
 awaitable<Result<bool>> StoreCreateIndex(Services& services, store::IndexRecord index);

@@ -380,8 +380,8 @@ awaitable<http::Response> GetDocument(RequestContext& ctx) {
   }
   std::optional<http::UpstreamResult> last;
   for (NodeIndex n : owners) {
-    auto result = co_await ctx.services.cluster.Send(
-        topology->node(n).address,
+    auto result = co_await SendToNode(
+        ctx.services, *topology, n,
         MakeRequest(http::Method::kGet, target, "", ctx.services.options.search_timeout));
     if (result.ok() && result.response.status == 200) {
       auto doc = OJson::parse(result.response.body, nullptr, false);

@@ -15,8 +15,8 @@ awaitable<http::Response> Version(RequestContext& ctx) {
   auto topology = ctx.services.cluster.topology();
   for (NodeIndex n = 0; n < topology->nodes().size(); ++n) {
     if (!ctx.services.cluster.IsHealthy(n)) continue;
-    auto result = co_await ctx.services.cluster.Send(
-        topology->node(n).address,
+    auto result = co_await SendToNode(
+        ctx.services, *topology, n,
         MakeRequest(http::Method::kGet, "/version", "", ctx.services.options.search_timeout));
     if (result.ok() && result.response.status == 200) {
       auto body = json::parse(result.response.body, nullptr, false);

@@ -145,7 +145,7 @@ awaitable<http::Response> ForwardToOneNode(Services& services, http::UpstreamReq
   for (size_t i = 0; i < count; ++i) {
     NodeIndex n = static_cast<NodeIndex>((start + i) % count);
     if (!services.cluster.IsHealthy(n)) continue;
-    auto result = co_await services.cluster.Send(topology->node(n).address, request);
+    auto result = co_await SendToNode(services, *topology, n, request);
     if (!NodeFailed(result)) co_return RelayNodeResponse(result);
     last = std::move(result);
     last_node = n;
@@ -201,8 +201,8 @@ awaitable<std::shared_ptr<const IndexSearchSettings>> SearchSettingsFor(Services
   auto topology = services.cluster.topology();
   for (NodeIndex n = 0; n < topology->nodes().size(); ++n) {
     if (!services.cluster.IsHealthy(n)) continue;
-    auto r = co_await services.cluster.Send(
-        topology->node(n).address,
+    auto r = co_await SendToNode(
+        services, *topology, n,
         MakeRequest(http::Method::kGet, "/indexes/" + EncodeSegment(uid) + "/settings", "",
                     services.options.search_timeout));
     if (!r.ok() || r.response.status != 200) continue;

@@ -66,8 +66,8 @@ awaitable<http::Response> GetSettings(RequestContext& ctx) {
   http::UpstreamResult last;
   for (NodeIndex n = 0; n < topology->nodes().size(); ++n) {
     if (!ctx.services.cluster.IsHealthy(n)) continue;
-    last = co_await ctx.services.cluster.Send(
-        topology->node(n).address,
+    last = co_await SendToNode(
+        ctx.services, *topology, n,
         MakeRequest(http::Method::kGet, target, "", ctx.services.options.search_timeout));
     if (!last.ok() || last.response.status >= 500) continue;
     if (last.response.status != 200) co_return RelayNodeResponse(last);

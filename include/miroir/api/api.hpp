@@ -52,6 +52,10 @@ struct Services {
   std::function<std::vector<store::InstanceInfo>()> live_instances;
   // Topology changes (POST /_miroir/nodes, ...); they answer 501 when unset.
   TopologyChanger* topology_changer = nullptr;
+  // The request being served (Api::Handle gives each request its own copy of
+  // the Services): sent to nodes as X-Request-Id and named in log lines.
+  // Empty for background work.
+  std::string request_id;
 };
 
 class Api {
@@ -59,7 +63,15 @@ class Api {
   explicit Api(Services services);
   ~Api();
 
+  // Serves one client request. The answer carries X-Request-Id: the
+  // client's own when it sent a usable one, else one made up here.
   boost::asio::awaitable<http::Response> Handle(http::Request request);
+
+  // The task reconciler's pass (the application runs it every few seconds on
+  // an I/O thread): finishes Miroir tasks whose node tasks finished, so they
+  // do not wait for a client to poll them, and counts the task registry for
+  // the miroir_tasks metrics.
+  boost::asio::awaitable<void> ReconcileTasks();
 
  private:
   struct Impl;
