@@ -21,7 +21,9 @@
 #include "miroir/workers/membership.hpp"
 #include "miroir/workers/migration_coordinator.hpp"
 #include "miroir/workers/task_pruner.hpp"
+#include "miroir/log/log.hpp"
 #include "state_sync.hpp"
+#include "task_reconciler.hpp"
 
 namespace miroir::app {
 
@@ -57,6 +59,7 @@ struct Application::Impl {
   std::unique_ptr<StateSync> state_sync;          // only with a shared store
   std::unique_ptr<workers::TaskPruner> pruner;
   std::unique_ptr<workers::MigrationCoordinator> migrations;
+  std::unique_ptr<TaskReconciler> task_reconciler;
 };
 
 namespace {
@@ -286,9 +289,8 @@ Result<std::unique_ptr<Application>> Application::Start(const Config& config) {
   // (tests/chaos/run.py --unsafe-no-delta); deliberately not a config key.
   if (const char* unsafe = std::getenv("MIROIR_UNSAFE_ALLOW_NO_DELTA_PASS");
       unsafe != nullptr && std::string_view(unsafe) == "1") {
-    std::fprintf(stderr,
-                 "miroir: warning: MIROIR_UNSAFE_ALLOW_NO_DELTA_PASS=1: migrations may lose "
-                 "writes that race their copies\n");
+    log::Warn("MIROIR_UNSAFE_ALLOW_NO_DELTA_PASS=1: migrations may lose writes that race "
+              "their copies");
     migration_options.unsafe_allow_no_delta_pass = true;
   }
   // The lease outlives a heartbeat gap, so it changes hands only when its
@@ -351,6 +353,8 @@ Result<std::unique_ptr<Application>> Application::Start(const Config& config) {
                                                        *impl->membership, pruner_options);
   impl->pruner->Start();
   impl->migrations->Start();
+  impl->task_reconciler = std::make_unique<TaskReconciler>(*impl->api, std::chrono::seconds(2));
+  impl->task_reconciler->Start(impl->server->executor(0));
   AddBackgroundCollector(impl->metrics, *impl->membership, *impl->pruner, *impl->migrations,
                          *impl->cluster);
 
@@ -363,6 +367,7 @@ void Application::Wait() { impl_->server->Wait(); }
 
 void Application::Stop() {
   if (!impl_) return;
+  if (impl_->task_reconciler) impl_->task_reconciler->Stop();
   if (impl_->migrations) impl_->migrations->Stop();
   if (impl_->pruner) impl_->pruner->Stop();
   if (impl_->state_sync) impl_->state_sync->Stop();

@@ -1,5 +1,6 @@
 #include "miroir/metrics/proxy_metrics.hpp"
 
+#include <algorithm>
 #include <mutex>
 
 namespace miroir::metrics {
@@ -131,9 +132,35 @@ std::string ProxyMetrics::Render() const {
       w.HistogramSeries("miroir_node_request_duration_seconds", {{"node", id}}, n->duration_);
     }
   }
+  {
+    std::lock_guard lock(tasks_mutex_);
+    w.Family("miroir_tasks",
+             "Miroir tasks in the registry by status, as the task reconciler last counted them.",
+             Type::kGauge);
+    w.Family("miroir_task_oldest_unfinished_age_seconds",
+             "Age of the oldest enqueued or processing Miroir task; 0 when there is none.",
+             Type::kGauge);
+    if (tasks_) {
+      for (const auto& [status, count] : tasks_->by_status) {
+        w.Sample("miroir_tasks", {{"status", status}}, static_cast<double>(count));
+      }
+      double age = 0;
+      if (tasks_->oldest_unfinished) {
+        const std::chrono::duration<double> d =
+            std::chrono::system_clock::now() - *tasks_->oldest_unfinished;
+        age = std::max(0.0, d.count());
+      }
+      w.Sample("miroir_task_oldest_unfinished_age_seconds", {}, age);
+    }
+  }
   std::lock_guard lock(collectors_mutex_);
   for (const auto& collect : collectors_) collect(w);
   return w.Take();
+}
+
+void ProxyMetrics::SetTaskRegistry(TaskRegistrySample sample) {
+  std::lock_guard lock(tasks_mutex_);
+  tasks_ = std::move(sample);
 }
 
 }  // namespace miroir::metrics

@@ -467,6 +467,18 @@ Result<std::vector<TaskRecord>> RedisStore::UnfinishedTasks(size_t limit) {
   return std::move(page.tasks);
 }
 
+Result<std::map<TaskStatus, uint64_t>> RedisStore::CountTasks() {
+  // The per-status sorted sets kept by PutTask: one ZCARD each.
+  std::map<TaskStatus, uint64_t> counts;
+  for (TaskStatus s : kAllTaskStatuses) {
+    MIROIR_ASSIGN_OR_RETURN(
+        Reply r, impl_->Call({"ZCARD", impl_->p + "tasks:status:" + std::string(TaskStatusName(s))}));
+    if (r.kind != Reply::Kind::kInteger) return impl_->Unexpected("ZCARD", r);
+    counts[s] = static_cast<uint64_t>(r.integer);
+  }
+  return counts;
+}
+
 Result<size_t> RedisStore::PruneTasks(uint64_t uid_begin, uint64_t uid_end,
                                       SystemTime finished_before, size_t limit) {
   uid_end = std::min(uid_end, kMaxUid + 1);

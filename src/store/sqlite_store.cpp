@@ -397,6 +397,21 @@ class SqliteStore::Impl {
     }
   }
 
+  Result<std::map<TaskStatus, uint64_t>> CountTasks() {
+    std::map<TaskStatus, uint64_t> counts;
+    for (TaskStatus s : kAllTaskStatuses) counts[s] = 0;
+    // Read from the tasks_by_status index alone.
+    MIROIR_ASSIGN_OR_RETURN(
+        Statement stmt, db_->Prepare("SELECT status, COUNT(*) FROM tasks GROUP BY status"));
+    for (;;) {
+      MIROIR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) return counts;
+      if (auto status = ParseTaskStatus(stmt.Text(0))) {
+        counts[*status] = static_cast<uint64_t>(stmt.Int(1));
+      }
+    }
+  }
+
   Result<size_t> DeleteTasks(const std::vector<uint64_t>& uids) {
     std::set<uint64_t> set(uids.begin(), uids.end());
     MIROIR_ASSIGN_OR_RETURN(
@@ -767,6 +782,9 @@ Result<TaskPage> SqliteStore::ListTasks(const TaskQuery& query) {
 }
 Result<std::vector<TaskRecord>> SqliteStore::UnfinishedTasks(size_t limit) {
   MIROIR_SQLITE_CALL(UnfinishedTasks(limit));
+}
+Result<std::map<TaskStatus, uint64_t>> SqliteStore::CountTasks() {
+  MIROIR_SQLITE_CALL(CountTasks());
 }
 Result<size_t> SqliteStore::DeleteTasks(const std::vector<uint64_t>& uids) {
   MIROIR_SQLITE_CALL(DeleteTasks(uids));

@@ -37,9 +37,8 @@ DASHBOARD = REPO / "deploy/grafana/miroir-dashboard.json"
 RULES = REPO / "charts/miroir/files/miroir-rules.yaml"
 OPERATIONS = REPO / "docs/operations.md"
 
-# Metrics the rules use that Miroir does not export yet (issues 6, 7 and 8).
+# Metrics the rules use that Miroir does not export yet (issue 7).
 PENDING = {
-    "miroir_task_oldest_unfinished_age_seconds",
     "miroir_antientropy_mismatch_streak",
 }
 PROMETHEUS_OWN = {"up"}

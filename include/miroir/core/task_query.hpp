@@ -17,6 +17,9 @@
 namespace miroir {
 
 enum class TaskStatus { kEnqueued, kProcessing, kSucceeded, kFailed, kCanceled };
+inline constexpr TaskStatus kAllTaskStatuses[] = {TaskStatus::kEnqueued, TaskStatus::kProcessing,
+                                                  TaskStatus::kSucceeded, TaskStatus::kFailed,
+                                                  TaskStatus::kCanceled};
 
 std::string_view TaskStatusName(TaskStatus status);
 std::optional<TaskStatus> ParseTaskStatus(std::string_view name);

@@ -13,9 +13,12 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -60,6 +63,14 @@ class NodeMetrics {
   Histogram duration_{kLatencySecondsBuckets};
 };
 
+// The task registry as the task reconciler last counted it.
+struct TaskRegistrySample {
+  // Tasks per status, by Meilisearch's status names.
+  std::vector<std::pair<std::string, uint64_t>> by_status;
+  // When the oldest enqueued or processing task was enqueued; none: empty.
+  std::optional<std::chrono::system_clock::time_point> oldest_unfinished;
+};
+
 class ProxyMetrics {
  public:
   ProxyMetrics();
@@ -77,6 +88,11 @@ class ProxyMetrics {
   // A read round re-sent to other replicas after nodes failed.
   void RecordScatterRetry() { scatter_retries_.Increment(); }
 
+  // Replaces the registry sample behind miroir_tasks and
+  // miroir_task_oldest_unfinished_age_seconds (the age is taken at scrape
+  // time). Before the first sample both families are written without samples.
+  void SetTaskRegistry(TaskRegistrySample sample);
+
   // Collectors write whole families computed at scrape time.
   using Collector = std::function<void(TextWriter&)>;
   void AddCollector(Collector collector);
@@ -92,6 +108,8 @@ class ProxyMetrics {
   Gauge in_flight_;
   Histogram fan_out_{kFanOutBuckets};
   Counter scatter_retries_;
+  mutable std::mutex tasks_mutex_;
+  std::optional<TaskRegistrySample> tasks_;
   mutable std::mutex collectors_mutex_;
   std::vector<Collector> collectors_;
 };

@@ -104,6 +104,7 @@ class RedisStore final : public Store, public Coordination {
   Result<std::optional<TaskRecord>> GetTask(uint64_t uid) override;
   Result<TaskPage> ListTasks(const TaskQuery& query) override;
   Result<std::vector<TaskRecord>> UnfinishedTasks(size_t limit) override;
+  Result<std::map<TaskStatus, uint64_t>> CountTasks() override;
   Result<size_t> DeleteTasks(const std::vector<uint64_t>& uids) override;
   Result<size_t> PruneTasks(uint64_t uid_begin, uint64_t uid_end, SystemTime finished_before,
                             size_t limit) override;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -95,6 +96,9 @@ class Store {
   virtual Result<TaskPage> ListTasks(const TaskQuery& query) = 0;
   // Records not yet terminal, oldest first, at most `limit` (for the reconciler).
   virtual Result<std::vector<TaskRecord>> UnfinishedTasks(size_t limit) = 0;
+  // How many records each status has (every status, zeros included), without
+  // reading the records: cheap enough to call every few seconds.
+  virtual Result<std::map<TaskStatus, uint64_t>> CountTasks() = 0;
   virtual Result<size_t> DeleteTasks(const std::vector<uint64_t>& uids) = 0;
   // Deletes the finished tasks (succeeded, failed or canceled) whose uid is
   // in [uid_begin, uid_end) and that finished before `finished_before`, at

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import time
 
 import pytest
 import requests
@@ -160,6 +161,63 @@ def test_node_errors_are_counted_by_kind(metrics_cluster):
                 == value(before, "miroir_node_errors_total", node=healthy, kind="server_error"))
 
 
+def _wait_scrape(cluster, predicate, what: str, timeout: float = 20.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        _, samples = scrape(cluster)
+        if predicate(samples):
+            return samples
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not seen within {timeout} s; last scrape: "
+                                 f"{ {k: v for k, v in samples.items() if 'task' in k[0]} }")
+        time.sleep(0.2)
+
+
+def test_tasks_finish_and_are_counted_without_being_polled(metrics_cluster):
+    # The registry's truth (GET /tasks), and the gauge caught up with it.
+    listed = ok_json(metrics_cluster.http("GET", "/tasks?statuses=succeeded&limit=1"))
+    succeeded_before = listed["total"]
+    _wait_scrape(metrics_cluster,
+                 lambda s: value(s, "miroir_tasks", status="succeeded") == succeeded_before,
+                 "the gauge matching GET /tasks")
+    resp = metrics_cluster.http("POST", f"/indexes/{UID}/documents",
+                                json=[{"id": 90_001, "title": "unpolled"}])
+    assert resp.status_code == 202, resp.text
+    # Nobody asks for the task: the task reconciler finishes it and counts it.
+    after = _wait_scrape(
+        metrics_cluster,
+        lambda s: value(s, "miroir_tasks", status="succeeded") == succeeded_before + 1,
+        "the unpolled task counted as succeeded")
+    for status in ("enqueued", "processing", "failed", "canceled"):
+        assert ("miroir_tasks", frozenset({("status", status)})) in after, status
+    assert value(after, "miroir_tasks", status="enqueued") == 0
+    assert value(after, "miroir_task_oldest_unfinished_age_seconds") == 0
+
+
+def test_a_task_that_cannot_finish_shows_its_age(metrics_cluster):
+    # Every node refuses /tasks, so the reconciler cannot learn that the
+    # write finished: the task stays enqueued and ages.
+    nodes = [metrics_cluster.node(n) for n in ("n1", "n2", "n3")]
+    fault = {"route": "/tasks", "error_rate": 1, "error_status": 503}
+    for node in nodes:
+        assert node.http("POST", "/_testnode/faults", json=fault).status_code in (200, 201)
+    try:
+        resp = metrics_cluster.http("POST", f"/indexes/{UID}/documents",
+                                    json=[{"id": 90_002, "title": "stuck"}])
+        assert resp.status_code == 202, resp.text
+        stuck = _wait_scrape(
+            metrics_cluster,
+            lambda s: value(s, "miroir_task_oldest_unfinished_age_seconds") >= 1.0,
+            "an unfinished task's age")
+        assert value(stuck, "miroir_tasks", status="enqueued") >= 1
+    finally:
+        for node in nodes:
+            assert node.http("DELETE", "/_testnode/faults").status_code in (200, 204)
+    _wait_scrape(metrics_cluster,
+                 lambda s: value(s, "miroir_task_oldest_unfinished_age_seconds") == 0,
+                 "the backlog cleared once the nodes answer")
+
+
 def test_node_loss_shows_in_health_gauge_and_degraded_responses(metrics_cluster):
     _, before = scrape(metrics_cluster)
     for node in ("n1", "n2", "n3"):
@@ -172,3 +230,4 @@ def test_node_loss_shows_in_health_gauge_and_degraded_responses(metrics_cluster)
     method, route = SEARCH_ROUTE
     assert (value(after, "miroir_degraded_responses_total", method=method, route=route)
             - value(before, "miroir_degraded_responses_total", method=method, route=route)) == 1
+

@@ -416,6 +416,28 @@ TYPED_TEST_P(StoreBehaviourTest, UnfinishedTasksAreOldestFirstAndLimited) {
   EXPECT_EQ((*two)[1].uid, 4u);
 }
 
+TYPED_TEST_P(StoreBehaviourTest, CountTasksCountsEveryStatusAndFollowsChanges) {
+  auto empty = this->store_->CountTasks();
+  ASSERT_TRUE(empty);
+  ASSERT_EQ(empty->size(), 5u);
+  for (const auto& [status, n] : *empty) EXPECT_EQ(n, 0u) << TaskStatusName(status);
+  this->PutTen();  // two of each status
+  auto ten = this->store_->CountTasks();
+  ASSERT_TRUE(ten);
+  for (const auto& [status, n] : *ten) EXPECT_EQ(n, 2u) << TaskStatusName(status);
+  // A status change moves the task between counts; a deletion removes it.
+  auto task = this->store_->GetTask(4);  // enqueued
+  ASSERT_TRUE(task && *task);
+  (*task)->status = TaskStatus::kSucceeded;
+  this->Put(**task);
+  ASSERT_TRUE(this->store_->DeleteTasks({0}));  // succeeded
+  auto after = this->store_->CountTasks();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->at(TaskStatus::kEnqueued), 1u);
+  EXPECT_EQ(after->at(TaskStatus::kSucceeded), 2u);
+  EXPECT_EQ(after->at(TaskStatus::kFailed), 2u);
+}
+
 TYPED_TEST_P(StoreBehaviourTest, DeleteTasksCountsOnlyExistingOnes) {
   this->PutTen();
   auto n = this->store_->DeleteTasks({1, 3, 3, 50, UINT64_MAX});
@@ -624,6 +646,7 @@ REGISTER_TYPED_TEST_SUITE_P(StoreBehaviourTest,
                             FromBeyondEveryUid,
                             LimitZeroReturnsNoTasksButTheNextUid,
                             UnfinishedTasksAreOldestFirstAndLimited,
+                            CountTasksCountsEveryStatusAndFollowsChanges,
                             DeleteTasksCountsOnlyExistingOnes,
                             PruneDeletesOnlyFinishedTasksOfTheRangeBeforeTheCutoff,
                             CreateIndexKeepsTheFirstRecord,
