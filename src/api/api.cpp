@@ -174,6 +174,13 @@ awaitable<http::Response> Api::Impl::Dispatch(const http::Request& request,
       break;
     }
   }
+  if (services.options.shared_store && WritesNodes(route) && services.cluster.WritesFenced()) {
+    // See meili::Cluster::FenceWritesAfter.
+    co_return ErrorResponse(Error(
+        ErrorCode::kMiroirStoreUnavailable,
+        "This Miroir instance has not renewed its membership in the coordination store in "
+        "time, so it may have missed a topology change; it refuses writes until it has."));
+  }
   if (services.options.shared_store && WritesNodes(route)) {
     // The task that records this write needs the store afterwards: with the
     // store unreachable, refuse before any node is touched rather than

@@ -95,6 +95,7 @@ void RecordNodeCall(metrics::NodeMetrics& node, const http::UpstreamResult& resu
     case F::kReset: node.RecordError(E::kReset, seconds); return;
     case F::kProtocol: node.RecordError(E::kProtocol, seconds); return;
     case F::kTooLarge: node.RecordError(E::kTooLarge, seconds); return;
+    case F::kFenced: return;  // not sent: nothing to say about the node
   }
 }
 

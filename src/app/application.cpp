@@ -98,6 +98,43 @@ void AddClusterCollector(metrics::ProxyMetrics& metrics, const meili::Cluster& c
     w.Family("miroir_topology_epoch", "Epoch of the topology this instance serves.",
              metrics::TextWriter::Type::kGauge);
     w.Sample("miroir_topology_epoch", {}, static_cast<double>(topology->epoch()));
+
+    // Shards of the default shard count (cluster.shards), as this instance
+    // routes them: how many each node owns, and how many have lost copies.
+    auto placement = topology->PlacementFor(topology->spec().default_shards);
+    std::vector<uint32_t> owned(topology->nodes().size(), 0);
+    uint32_t uncovered = 0;
+    uint32_t degraded = 0;
+    for (uint32_t s = 0; s < placement->shard_count(); ++s) {
+      bool covered = false;
+      bool lost_copy = false;
+      for (size_t g = 0; g < topology->group_count(); ++g) {
+        for (NodeIndex n : placement->Owners(g, s)) {
+          ++owned[n];
+          const bool healthy = cluster.IsHealthy(n);
+          covered |= healthy;
+          lost_copy |= !healthy;
+        }
+      }
+      uncovered += covered ? 0 : 1;
+      degraded += lost_copy ? 1 : 0;
+    }
+    w.Family("miroir_node_shards", "Shards of cluster.shards each node owns, by node and group.",
+             metrics::TextWriter::Type::kGauge);
+    for (size_t g = 0; g < topology->group_count(); ++g) {
+      for (NodeIndex n : topology->group_members(g)) {
+        w.Sample("miroir_node_shards",
+                 {{"node", topology->node(n).id}, {"group", topology->group_id(g)}}, owned[n]);
+      }
+    }
+    w.Family("miroir_shards_uncovered",
+             "Shards of cluster.shards with no healthy owner in any group (searches miss them).",
+             metrics::TextWriter::Type::kGauge);
+    w.Sample("miroir_shards_uncovered", {}, uncovered);
+    w.Family("miroir_shards_degraded",
+             "Shards of cluster.shards with at least one owner down (fewer copies than RF).",
+             metrics::TextWriter::Type::kGauge);
+    w.Sample("miroir_shards_degraded", {}, degraded);
   });
 }
 
@@ -131,6 +168,11 @@ void AddBackgroundCollector(metrics::ProxyMetrics& metrics, const workers::Membe
     const workers::MigrationStats m = migrations.stats();
     w.Sample("miroir_fenced_writes_refused_total", {{"worker", "migration"}},
              static_cast<double>(m.fenced_writes_refused));
+    w.Family("miroir_node_writes_fenced_total",
+             "Node writes this instance refused to send because its membership had lapsed "
+             "(paused or cut off from the store for longer than its TTL).",
+             Type::kCounter);
+    w.Sample("miroir_node_writes_fenced_total", {}, static_cast<double>(cluster.fenced_writes()));
     w.Family("miroir_background_errors_total", "Failed store calls of background workers.",
              Type::kCounter);
     w.Sample("miroir_background_errors_total", {{"worker", "task_pruner"}},
@@ -267,6 +309,20 @@ Result<std::unique_ptr<Application>> Application::Start(const Config& config) {
     workers::MembershipOptions membership_options;
     membership_options.interval = config.task_store.redis.heartbeat_interval;
     membership_options.ttl = config.task_store.redis.instance_ttl;
+    // Self-fencing (meili::Cluster::FenceWritesAfter): writes may go out
+    // while the store surely still holds this instance as alive — with a
+    // fifth of the TTL to spare — and only once its mirrors have caught up
+    // with the store's state generation, so a topology change published
+    // while it was paused or cut off is applied before it writes again.
+    Impl* app = impl.get();
+    const auto ttl = config.task_store.redis.instance_ttl;
+    membership_options.on_renewed = [app, ttl](std::chrono::steady_clock::time_point sent) {
+      auto stored = app->redis->StateGeneration();
+      if (!stored || !app->state_sync || *stored > app->state_sync->applied_generation()) {
+        return;  // behind the store: let StateSync catch up (it beats again then)
+      }
+      app->cluster->FenceWritesAfter(sent + ttl - ttl / 5);
+    };
     meili::Cluster* cluster = impl->cluster.get();
     impl->membership = std::make_unique<workers::Membership>(
         *impl->redis, std::move(self), [cluster] { return cluster->AcknowledgedEpoch(); },
@@ -335,13 +391,14 @@ Result<std::unique_ptr<Application>> Application::Start(const Config& config) {
   impl->health = std::make_unique<workers::HealthChecker>(*impl->cluster, health_options);
   impl->health->Start(impl->server->executor(0));
 
-  MIROIR_RETURN_IF_ERROR(impl->membership->Start());
   if (impl->redis != nullptr) {
+    // Made before the first heartbeat, which renews the write fence from it.
     impl->state_sync = std::make_unique<StateSync>(
         *impl->store, *impl->redis, *impl->catalog, *impl->auth, *impl->cluster, generation,
         [membership] { membership->BeatSoon(); });
-    impl->state_sync->Start();
   }
+  MIROIR_RETURN_IF_ERROR(impl->membership->Start());
+  if (impl->state_sync) impl->state_sync->Start();
   workers::TaskPrunerOptions pruner_options;
   pruner_options.interval = config.task_store.prune_interval;
   pruner_options.retention = config.task_store.retention;

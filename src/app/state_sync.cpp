@@ -15,7 +15,8 @@ StateSync::StateSync(store::Store& store, store::Coordination& coordination,
       cluster_(cluster),
       seen_(seen),
       on_new_topology_(std::move(on_new_topology)),
-      poll_(poll) {}
+      poll_(poll),
+      applied_(seen) {}
 
 StateSync::~StateSync() { Stop(); }
 
@@ -56,6 +57,7 @@ void StateSync::Loop() {
     // reload moves it again and brings us back here.
     if (Reload()) {
       seen_ = *generation;
+      applied_.store(seen_);
       ++reloads_;
     }
   }

@@ -49,6 +49,9 @@ class StateSync {
 
   // Completed reloads (tests and metrics).
   uint64_t reloads() const;
+  // The state generation this instance's mirrors reflect (the one read
+  // before the last successful reload, or `seen` before any).
+  uint64_t applied_generation() const { return applied_.load(); }
 
  private:
   void Loop();
@@ -64,6 +67,7 @@ class StateSync {
   std::chrono::milliseconds poll_;
 
   std::atomic<uint64_t> reloads_{0};
+  std::atomic<uint64_t> applied_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

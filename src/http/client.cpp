@@ -98,6 +98,7 @@ std::string_view UpstreamFailureName(UpstreamFailure f) {
     case UpstreamFailure::kReset: return "reset";
     case UpstreamFailure::kProtocol: return "protocol";
     case UpstreamFailure::kTooLarge: return "too_large";
+    case UpstreamFailure::kFenced: return "fenced";
   }
   return "unknown";
 }

@@ -84,6 +84,17 @@ boost::asio::awaitable<http::UpstreamResult> Cluster::Send(const std::string& ad
   if (!options_.node_key.empty()) {
     request.headers.Set("Authorization", "Bearer " + options_.node_key);
   }
+  // The fence is checked last, right before the request leaves: a write
+  // routed before a long pause is refused here when the pause outlived
+  // this instance's registration.
+  if (request.method != http::Method::kGet && request.method != http::Method::kHead &&
+      WritesFenced()) {
+    fenced_writes_.fetch_add(1, std::memory_order_relaxed);
+    http::UpstreamResult fenced;
+    fenced.failure = http::UpstreamFailure::kFenced;
+    fenced.detail = "this Miroir instance has not renewed its membership in time";
+    co_return fenced;
+  }
   const auto started = std::chrono::steady_clock::now();
   http::UpstreamResult result = co_await it->second->Send(std::move(request));
   result.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -119,6 +130,25 @@ boost::asio::awaitable<std::vector<http::UpstreamResult>> Cluster::SendAll(
     co_await state->done.async_wait(asio::as_tuple(asio::use_awaitable));
   }
   co_return std::move(state->results);
+}
+
+void Cluster::FenceWritesAfter(std::chrono::steady_clock::time_point until) {
+  const int64_t ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(until.time_since_epoch()).count();
+  // Only forward: a late renewal must not shorten a newer one.
+  int64_t current = write_fence_ns_.load(std::memory_order_relaxed);
+  while ((current == INT64_MAX || current < ns) &&
+         !write_fence_ns_.compare_exchange_weak(current, ns, std::memory_order_relaxed)) {
+  }
+}
+
+bool Cluster::WritesFenced() const {
+  const int64_t fence = write_fence_ns_.load(std::memory_order_relaxed);
+  if (fence == INT64_MAX) return false;
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  return now > fence;
 }
 
 Cluster::WriteInFlight::~WriteInFlight() {

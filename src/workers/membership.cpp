@@ -88,10 +88,14 @@ bool Membership::Owns(std::string_view partition) const {
 Result<void> Membership::Beat() {
   store::InstanceInfo me = self_;
   me.topology_epoch = epoch_();
+  const auto sent = std::chrono::steady_clock::now();
   MIROIR_RETURN_IF_ERROR(coordination_->Heartbeat(me, options_.ttl));
   MIROIR_ASSIGN_OR_RETURN(auto live, coordination_->LiveInstances());
-  std::lock_guard<std::mutex> lock(mu_);
-  live_ = std::move(live);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    live_ = std::move(live);
+  }
+  if (options_.on_renewed) options_.on_renewed(sent);
   return {};
 }
 

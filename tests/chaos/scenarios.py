@@ -22,6 +22,8 @@ Everything listens on 127.0.0.1 and is stopped at the end.
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +38,7 @@ from .workload import Counters, Workload
 UID = "chaos"
 CHANGES = ("add", "drain", "remove", "group-add")
 FAULTS = ("none", "kill-source", "kill-coordinator", "sigstop-old-owner", "drop-connections",
-          "slow-writes")
+          "slow-writes", "pause-instance")
 PHASES = ("copy", "catch-up", "hold", "drain", "delta", "activate", "cleanup")
 
 
@@ -205,6 +207,31 @@ def inject(setup: Setup, change: str, fault: str, phase: str, notes: list[str]) 
         node.sigstop()
         time.sleep(3.0)
         node.sigcont()
+        return True
+    if fault == "pause-instance":
+        # The instance not coordinating is SIGSTOPped mid-copy, with writes of
+        # the workload in flight inside it, and resumed only once the change
+        # has finished without it (it dropped out of the live list): its
+        # writes routed by the old topology must not reach the old owners
+        # after their cleanup (it fences itself).
+        if not wait_for_phase(setup, {"copy"}, 60):
+            return False
+        leader = setup.leader()
+        victim = setup.b if leader is setup.a else setup.a
+        notes.append(f"paused {victim.name}")
+        os.kill(victim.pid, signal.SIGSTOP)
+        try:
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline:
+                other = setup.b if victim is setup.a else setup.a
+                try:
+                    if status(other)["migration"] is None:
+                        break
+                except Exception:  # noqa: BLE001
+                    pass
+                time.sleep(0.2)
+        finally:
+            os.kill(victim.pid, signal.SIGCONT)
         return True
     if fault == "kill-coordinator":
         # Page reads slowed to 100 ms, so that short phases (catch-up, delta)

@@ -37,3 +37,10 @@ def test_node_add_with_the_coordinator_killed_mid_copy(tmp_path):
 def test_node_drain_with_the_old_owner_stopped_during_the_hold(tmp_path):
     assert_clean(run_scenario(tmp_path, change="drain", fault="sigstop-old-owner",
                               operations=3000, ids=2000, preload=2000, per_second=2000))
+
+
+def test_node_add_with_an_instance_paused_through_the_change(tmp_path):
+    # Its writes routed before the pause must not land on the old owners after
+    # the cleanup: the instance fences itself (docs/topology-changes.md#limits).
+    assert_clean(run_scenario(tmp_path, change="add", fault="pause-instance",
+                              operations=3000, ids=2000, preload=2000, per_second=2000))

@@ -36,7 +36,9 @@ struct UpstreamResponse {
 };
 
 // Why a request got no response, for metrics and logs.
-enum class UpstreamFailure { kNone, kConnect, kTimeout, kReset, kProtocol, kTooLarge };
+// kFenced: never sent — this Miroir instance refuses writes until it has
+// renewed its membership (meili::Cluster::FenceWritesAfter).
+enum class UpstreamFailure { kNone, kConnect, kTimeout, kReset, kProtocol, kTooLarge, kFenced };
 
 struct UpstreamResult {
   UpstreamFailure failure = UpstreamFailure::kNone;

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -80,6 +81,20 @@ class Cluster : public NodeHealth {
   WriteInFlight TrackWrite(uint64_t epoch) const;
   uint64_t AcknowledgedEpoch() const;
 
+  // --- self-fencing (several instances share a store) ---
+  // Writes (any method but GET and HEAD) may be sent until `until`; past
+  // it, Send and SendAll fail each write at once (UpstreamFailure::kFenced)
+  // without sending it. The membership heartbeat moves the deadline while
+  // the store holds this instance as alive and its state is current. An
+  // instance paused or cut off for longer than its registration — while a
+  // topology change may have gone on without its acknowledgement — thus
+  // sends no write routed by what it knew before. No deadline (writes
+  // always allowed) until the first call.
+  void FenceWritesAfter(std::chrono::steady_clock::time_point until);
+  bool WritesFenced() const;
+  // Writes refused by the fence so far.
+  uint64_t fenced_writes() const { return fenced_writes_.load(std::memory_order_relaxed); }
+
   // A counter that varies per request, to rotate replica choice.
   uint64_t NextRotation() const { return rotation_.fetch_add(1, std::memory_order_relaxed); }
 
@@ -93,6 +108,9 @@ class Cluster : public NodeHealth {
   // Indexed like the nodes of the snapshot they were built for.
   std::atomic<std::shared_ptr<const std::vector<HealthEntry>>> health_;
   mutable std::atomic<uint64_t> rotation_{0};
+  // Steady-clock nanoseconds; max: no fence.
+  std::atomic<int64_t> write_fence_ns_{INT64_MAX};
+  mutable std::atomic<uint64_t> fenced_writes_{0};
   mutable std::mutex writes_mu_;
   mutable std::map<uint64_t, uint64_t> writes_in_flight_;  // epoch -> writes
 };

@@ -39,6 +39,10 @@ namespace miroir::workers {
 struct MembershipOptions {
   std::chrono::milliseconds interval{3'000};  // between heartbeats
   std::chrono::milliseconds ttl{10'000};      // a silent instance is dead after this
+  // Called on the heartbeat thread after each successful heartbeat, with the
+  // time it was sent: the store holds this instance as alive until at least
+  // that time + ttl (the application renews its write fence from it).
+  std::function<void(std::chrono::steady_clock::time_point sent)> on_renewed;
 };
 
 // The rendezvous owner of `partition` among `instance_ids`; empty when the

@@ -222,10 +222,18 @@ def test_node_loss_shows_in_health_gauge_and_degraded_responses(metrics_cluster)
     _, before = scrape(metrics_cluster)
     for node in ("n1", "n2", "n3"):
         assert value(before, "miroir_node_healthy", node=node, group="g1") == 1
+    # 16 shards, RF 1: each owned once, by some node; none missing yet.
+    owned = {n: value(before, "miroir_node_shards", node=n, group="g1") for n in ("n1", "n2", "n3")}
+    assert sum(owned.values()) == 16 and all(v > 0 for v in owned.values()), owned
+    assert value(before, "miroir_shards_uncovered") == 0
+    assert value(before, "miroir_shards_degraded") == 0
     metrics_cluster.kill_node("n2")
     assert_degraded(search(metrics_cluster, UID, {"q": ""}))
     _, after = scrape(metrics_cluster)
     assert value(after, "miroir_node_healthy", node="n2", group="g1") == 0
+    # n2's shards have no other copy: uncovered and degraded alike.
+    assert value(after, "miroir_shards_uncovered") == owned["n2"]
+    assert value(after, "miroir_shards_degraded") == owned["n2"]
     assert value(after, "miroir_node_healthy", node="n1", group="g1") == 1
     method, route = SEARCH_ROUTE
     assert (value(after, "miroir_degraded_responses_total", method=method, route=route)

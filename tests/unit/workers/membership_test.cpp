@@ -1,11 +1,16 @@
 #include "miroir/workers/membership.hpp"
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "miroir/store/sqlite_store.hpp"
 
 namespace miroir::workers {
 namespace {
@@ -76,6 +81,36 @@ TEST(MembershipTest, AnInstanceWithoutAStoreIsAloneAndOwnsEverything) {
   for (int p = 0; p < 16; ++p) EXPECT_TRUE(membership.Owns("tasks/" + std::to_string(p)));
   membership.Stop();
   EXPECT_TRUE(membership.Owns("tasks/0"));
+}
+
+TEST(MembershipTest, EachSuccessfulHeartbeatReportsWhenItWasSent) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("miroir-membership-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto opened = store::SqliteStore::Open((dir / "m.db").string());
+  ASSERT_TRUE(opened) << opened.error().message;
+
+  std::vector<std::chrono::steady_clock::time_point> renewals;
+  MembershipOptions options;
+  options.interval = std::chrono::hours(1);  // only the beats asked for below
+  options.on_renewed = [&](std::chrono::steady_clock::time_point sent) {
+    renewals.push_back(sent);
+  };
+  store::InstanceInfo self;
+  self.id = "one";
+  const auto before = std::chrono::steady_clock::now();
+  Membership membership(**opened, self, [] { return uint64_t{7}; }, options);
+  ASSERT_TRUE(membership.Start());  // the first heartbeat is synchronous
+  ASSERT_EQ(renewals.size(), 1u);
+  // The time the heartbeat was sent, not when it was answered: the store's
+  // TTL runs from no earlier than that.
+  EXPECT_GE(renewals[0], before);
+  EXPECT_LE(renewals[0], std::chrono::steady_clock::now());
+  ASSERT_EQ(membership.LiveInstances().size(), 1u);
+  EXPECT_EQ(membership.LiveInstances()[0].topology_epoch, 7u);
+  membership.Stop();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
