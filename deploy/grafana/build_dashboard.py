@@ -223,9 +223,41 @@ def panels() -> list[dict]:
                    "store errors {{worker}} {{instance}}"),
             target(f"sum by (instance, worker) "
                    f"(increase(miroir_fenced_writes_refused_total{{{SEL}}}[{RATE}]))",
-                   "fenced writes {{worker}} {{instance}}")],
-            "Failed store calls of background workers (MiroirStoreUnavailable) and state writes "
-            "refused to an instance that lost its lease (MiroirFencedWritesRefused).",
+                   "fenced writes {{worker}} {{instance}}"),
+            target(f"sum by (instance) (increase(miroir_node_writes_fenced_total{{{SEL}}}[{RATE}]))",
+                   "node writes fenced {{instance}}")],
+            "Failed store calls of background workers (MiroirStoreUnavailable), state writes "
+            "refused to an instance that lost its lease (MiroirFencedWritesRefused), and node "
+            "writes an instance refused to send after its membership lapsed (self-fencing).",
+            "short", 16, y, w=8),
+    ]
+    y += 8
+    p.append(row("Shards, tasks and topology changes", y))
+    y += 1
+    job = 'job=~"$job"'
+    p += [
+        series("Shards", [
+            target(f"min(miroir_shards_uncovered{{{job}}})", "uncovered"),
+            target(f"max(miroir_shards_degraded{{{job}}})", "degraded"),
+            target(f"max by (group, node) (miroir_node_shards{{{job}}})",
+                   "owned by {{node}} ({{group}})")],
+            "Shards of cluster.shards with no healthy owner anywhere (searches miss them; "
+            "MiroirShardNotCovered) and with an owner down (fewer copies than RF), and the "
+            "shards each node owns.", "short", 0, y, w=8),
+        series("Tasks", [
+            target(f"max by (status) (miroir_tasks{{{job}}})", "{{status}}"),
+            target(f"max(miroir_task_oldest_unfinished_age_seconds{{{job}}})",
+                   "oldest unfinished (s)")],
+            "Miroir tasks in the registry by status, and the age of the oldest unfinished one "
+            "(MiroirTaskBacklog past 15 minutes).", "short", 8, y, w=8),
+        series("Topology change", [
+            target(f"sum by (phase) (miroir_migration_indexes{{{job}}})", "indexes in {{phase}}"),
+            target(f"sum(rate(miroir_migration_documents_copied_total{{{job}}}[{RATE}]))",
+                   "documents copied / s"),
+            target(f"time() - max(miroir_migration_started_timestamp_seconds{{{job}}})",
+                   "running for (s)")],
+            "A change in progress: indexes by phase (reported by the coordinating instance), "
+            "documents copied per second, and how long it has run (MiroirMigrationStuck).",
             "short", 16, y, w=8),
     ]
     return p

@@ -205,6 +205,22 @@ void AddBackgroundCollector(metrics::ProxyMetrics& metrics, const workers::Membe
              "the last ones).",
              Type::kCounter);
     w.Sample("miroir_migration_errors_total", {}, static_cast<double>(m.errors));
+    // Reported by the leader alone, so sums over instances stay right.
+    w.Family("miroir_migration_indexes",
+             "Indexes of the change this instance coordinates, by phase (copy, catch-up, hold, "
+             "drain, delta, activate, active, cleanup).",
+             Type::kGauge);
+    w.Family("miroir_migration_started_timestamp_seconds",
+             "When the change this instance coordinates began (Unix time); time() minus it is "
+             "its duration.",
+             Type::kGauge);
+    if (m.leading && m.started_unix_ms > 0) {
+      for (const auto& [phase, count] : m.indexes_by_phase) {
+        w.Sample("miroir_migration_indexes", {{"phase", phase}}, static_cast<double>(count));
+      }
+      w.Sample("miroir_migration_started_timestamp_seconds", {},
+               static_cast<double>(m.started_unix_ms) / 1000.0);
+    }
   });
 }
 

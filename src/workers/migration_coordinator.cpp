@@ -81,6 +81,11 @@ struct MigrationCoordinator::Impl {
   std::atomic<uint64_t> error_count{0};
   std::atomic<uint64_t> fenced_refused{0};
   std::atomic<int64_t> last_progress_ms{0};
+  // What stats() reports of the change being led: indexes per phase and
+  // when it began. Written on the coordinator's thread, read by scrapes.
+  mutable std::mutex phases_mu;
+  std::map<std::string, uint64_t> indexes_by_phase;
+  int64_t started_unix_ms = 0;
 
   void Progressed() {
     last_progress_ms.store(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -207,6 +212,7 @@ struct MigrationCoordinator::Impl {
       json p = json::parse(**stored, nullptr, false);
       if (p.is_object() && p.value("id", uint64_t{0}) == id) {
         progress = std::move(p);
+        PublishPhases();
         return;
       }
     }
@@ -215,6 +221,32 @@ struct MigrationCoordinator::Impl {
                     {"indexes", json::object()},
                     {"errors", json::array()}};
     progress_dirty = true;
+    PublishPhases();
+  }
+
+  // Copies the phases of `progress` for stats(); none once it is cleared.
+  void PublishPhases() {
+    std::map<std::string, uint64_t> by_phase;
+    int64_t started = 0;
+    if (progress.is_object()) {
+      if (progress.contains("indexes") && progress["indexes"].is_object()) {
+        for (const auto& [uid, index] : progress["indexes"].items()) {
+          if (index.is_object() && index.contains("phase") && index["phase"].is_string()) {
+            ++by_phase[index["phase"].get<std::string>()];
+          }
+        }
+      }
+      if (progress.contains("startedAt") && progress["startedAt"].is_string()) {
+        if (auto t = ParseRfc3339(progress["startedAt"].get<std::string>())) {
+          started = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        t->time_since_epoch())
+                        .count();
+        }
+      }
+    }
+    std::lock_guard lock(phases_mu);
+    indexes_by_phase = std::move(by_phase);
+    started_unix_ms = started;
   }
 
   json& IndexProgress(const std::string& uid) { return progress["indexes"][uid]; }
@@ -222,6 +254,7 @@ struct MigrationCoordinator::Impl {
   void SetPhase(const std::string& uid, const std::string& phase) {
     IndexProgress(uid)["phase"] = phase;
     progress_dirty = true;
+    PublishPhases();
     Progressed();
     FlushProgress();  // phases are what operators (and the chaos harness) watch
     log::Info("migration phase").Str("index", uid).Str("phase", phase);
@@ -849,6 +882,7 @@ struct MigrationCoordinator::Impl {
         (void)coordination.FencedPut(kScope, lease->token, "last", last.dump());
         (void)coordination.FencedDelete(kScope, lease->token, "progress");
         progress = json();
+        PublishPhases();
         copy_started = {};
         copied_since_start = 0;
         log::Info("migration ended").Str("change", m.description).Str("outcome", outcome);
@@ -963,6 +997,9 @@ MigrationStats MigrationCoordinator::stats() const {
   s.errors = impl_->error_count.load();
   s.fenced_writes_refused = impl_->fenced_refused.load();
   s.last_progress_unix_ms = impl_->last_progress_ms.load();
+  std::lock_guard lock(impl_->phases_mu);
+  s.indexes_by_phase = impl_->indexes_by_phase;
+  s.started_unix_ms = impl_->started_unix_ms;
   return s;
 }
 

@@ -47,6 +47,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -88,6 +89,9 @@ struct MigrationStats {
   uint64_t errors = 0;              // failed steps (each retried)
   uint64_t fenced_writes_refused = 0;
   int64_t last_progress_unix_ms = 0;  // last phase change or copied page; 0: none
+  // Of the change this instance leads (empty / 0 when it leads none):
+  std::map<std::string, uint64_t> indexes_by_phase;
+  int64_t started_unix_ms = 0;  // when the change began
 };
 
 class MigrationCoordinator : public TopologyChanger {

@@ -232,11 +232,20 @@ def test_pause_holds_the_copy_and_resume_finishes_it(tmp_path):
         assert m["state"] == "paused"
         assert metric(c.proxy, "miroir_migration_in_progress") == 1
         assert metric(c.proxy, "miroir_migration_leader") == 1
+        # One index, paused in its copy; the change began a moment ago.
+        scrape = c.proxy.admin("GET", "/_miroir/metrics").text
+        assert 'miroir_migration_indexes{phase="copy"} 1' in scrape.splitlines(), scrape
+        started = metric(c.proxy, "miroir_migration_started_timestamp_seconds")
+        assert 0 < time.time() - started < 120
         copied = m["documentsCopied"]
         time.sleep(1.0)
         assert status(c.proxy)["migration"]["documentsCopied"] == copied
         assert admin(c.proxy, "POST", "/_miroir/migrations/resume").status_code == 202
         assert wait_migration(c.proxy)["outcome"] == "completed"
+        # Nothing is being coordinated any more: no samples.
+        scrape = c.proxy.admin("GET", "/_miroir/metrics").text
+        assert "miroir_migration_indexes{" not in scrape
+        assert "\nmiroir_migration_started_timestamp_seconds " not in scrape
         assert_shards_live_on_owners_only(c.proxy, c.nodes, UID)
         assert_intact(c)
     finally:
