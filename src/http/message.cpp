@@ -29,6 +29,51 @@ int HexValue(char c) {
   return -1;
 }
 
+// `s` with every ill-formed UTF-8 sequence replaced by U+FFFD, one per
+// maximal subpart (Unicode's recommended practice, which Rust's
+// String::from_utf8_lossy follows).
+std::string Utf8Lossy(std::string s) {
+  std::string out;
+  size_t copied = 0;  // s[copied, i) is valid and not yet in `out`
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    // The sequence length and the range of its second byte.
+    size_t length = 0;
+    if (b >= 0xc2 && b <= 0xdf) {
+      length = 2;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      length = 3;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      length = 4;
+    }
+    // No overlong forms, surrogates or code points past U+10FFFF.
+    const unsigned char low = b == 0xe0 ? 0xa0 : b == 0xf0 ? 0x90 : 0x80;
+    const unsigned char high = b == 0xed ? 0x9f : b == 0xf4 ? 0x8f : 0xbf;
+    size_t valid = length == 0 ? 0 : 1;  // bytes of the sequence that fit
+    while (valid > 0 && valid < length && i + valid < s.size()) {
+      const auto c = static_cast<unsigned char>(s[i + valid]);
+      if (valid == 1 ? (c < low || c > high) : (c < 0x80 || c > 0xbf)) break;
+      ++valid;
+    }
+    if (length != 0 && valid == length) {
+      i += length;
+      continue;
+    }
+    out.append(s, copied, i - copied);
+    out.append("\xef\xbf\xbd");
+    i += valid == 0 ? 1 : valid;
+    copied = i;
+  }
+  if (copied == 0) return s;
+  out.append(s, copied, std::string::npos);
+  return out;
+}
+
 }  // namespace
 
 std::string_view MethodName(Method m) {
@@ -133,7 +178,11 @@ QueryParams::QueryParams(std::string_view query) {
       size_t eq = pair.find('=');
       std::string_view name = pair.substr(0, eq);
       std::string_view value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
-      entries_.emplace_back(PercentDecode(name, true), PercentDecode(value, true));
+      // Meilisearch reads query strings lossily (serde_urlencoded): bytes
+      // that are not UTF-8 become U+FFFD. Kept raw, they made GET /search's
+      // JSON body throw when serialized (a 500 instead of an answer).
+      entries_.emplace_back(Utf8Lossy(PercentDecode(name, true)),
+                            Utf8Lossy(PercentDecode(value, true)));
     }
     pos = amp + 1;
   }

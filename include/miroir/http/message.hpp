@@ -78,7 +78,9 @@ std::string PercentDecode(std::string_view s, bool plus_is_space);
 // Splits a path into decoded segments: "/indexes/a%20b/search" -> {indexes, a b, search}.
 std::vector<std::string> SplitPath(std::string_view path);
 
-// Parsed query string: ordered (name, value) pairs, decoded.
+// Parsed query string: ordered (name, value) pairs, percent-decoded; bytes
+// that are not UTF-8 become U+FFFD, as Meilisearch decodes query strings, so
+// every name and value is valid UTF-8.
 class QueryParams {
  public:
   explicit QueryParams(std::string_view query);
