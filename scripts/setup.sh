@@ -13,6 +13,7 @@ DEBIAN_PACKAGES=(
   libboost1.81-dev nlohmann-json3-dev libyaml-cpp-dev libhiredis-dev libspdlog-dev
   prometheus-cpp-dev libxxhash-dev libsimdjson-dev libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang-16 libclang-rt-16-dev  # scripts/fuzz.sh: clang and its libFuzzer runtime
   redis-server haproxy prometheus python3 python3-pip nginx wrk
 )
 PYTHON_PACKAGES=(meilisearch pytest requests pyyaml)
