@@ -5,6 +5,7 @@
 
 #include "common.hpp"
 #include "index_ops.hpp"
+#include "miroir/core/json_depth.hpp"
 #include "miroir/log/log.hpp"
 #include "resources.hpp"
 #include "task_refresh.hpp"
@@ -173,6 +174,15 @@ awaitable<http::Response> Api::Impl::Dispatch(const http::Request& request,
       grant = std::move(*granted);
       break;
     }
+  }
+  // Document bodies go to a parser without recursion (and nodes judge them);
+  // every other body is refused past the depth limit before anything reads it.
+  if (!request.body.empty() && route.action != "documents.add" &&
+      JsonNestsDeeperThan(request.body, services.options.max_json_depth)) {
+    co_return ErrorResponse(Error(
+        ErrorCode::kMiroirLimitExceeded,
+        "The JSON payload nests deeper than the limit of " +
+            std::to_string(services.options.max_json_depth) + " levels (limits.max_json_depth)."));
   }
   if (services.options.shared_store && WritesNodes(route) && services.cluster.WritesFenced()) {
     // See meili::Cluster::FenceWritesAfter.

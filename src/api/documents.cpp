@@ -31,6 +31,13 @@ std::string DocumentsPath(const std::string& uid) {
   return "/indexes/" + EncodeSegment(uid) + "/documents";
 }
 
+Error TooManyDocuments(const Services& services, size_t count) {
+  return Error(ErrorCode::kMiroirLimitExceeded,
+               "The batch holds " + std::to_string(count) + " documents, more than the limit of " +
+                   std::to_string(services.options.max_documents_per_batch) +
+                   " (limits.max_documents_per_batch); nothing was written.");
+}
+
 // True when some group has a quorum of healthy owners for every shard, so a
 // write can succeed at all. Checked before sending anything: a write that
 // cannot meet quorum must not touch any node.
@@ -154,6 +161,9 @@ awaitable<http::Response> AddDocuments(RequestContext& ctx) {
   auto sharded = ShardDocuments(ctx.request.body, *format, delimiter, primary_key, shard_count,
                                 stamp);
   if (!sharded) co_return ErrorResponse(sharded.error());
+  if (sharded->document_count() > ctx.services.options.max_documents_per_batch) {
+    co_return ErrorResponse(TooManyDocuments(ctx.services, sharded->document_count()));
+  }
   details["receivedDocuments"] = sharded->document_count();
   if (sharded->task_error()) {
     co_return co_await RecordFailedTask(ctx.services, uid, "documentAdditionOrUpdate", details,
@@ -203,6 +213,9 @@ awaitable<http::Response> AddDocuments(RequestContext& ctx) {
 awaitable<http::Response> DeleteBatch(RequestContext& ctx, const json& ids, size_t provided) {
   const std::string& uid = ctx.params[0];
   if (!IsValidIndexUid(uid)) co_return ErrorResponse(meili::InvalidIndexUidError(uid));
+  if (provided > ctx.services.options.max_documents_per_batch) {
+    co_return ErrorResponse(TooManyDocuments(ctx.services, provided));
+  }
   OJson details{{"providedIds", provided}, {"deletedDocuments", nullptr},
                 {"originalFilter", nullptr}};
   auto record = ctx.services.catalog.Get(uid);

@@ -138,7 +138,11 @@ awaitable<http::Response> Search(RequestContext& ctx) {
       });
   if (!outcome) co_return ErrorResponse(outcome.error());
   if (outcome->client_error) co_return Unmasked(*outcome->client_error, masked);
-  co_return Finish(MergeSearchResponses(*info, outcome->results, FreshMergeOptions()), outcome->degraded);
+  auto merged = MergeReadable(ctx.services, *read->topology, *outcome,
+                              [&](std::vector<NodeResult>& results) {
+                                return MergeSearchResponses(*info, results, FreshMergeOptions());
+                              });
+  co_return Finish(std::move(merged), outcome->degraded);
 }
 
 awaitable<http::Response> FacetSearch(RequestContext& ctx) {
@@ -169,7 +173,11 @@ awaitable<http::Response> FacetSearch(RequestContext& ctx) {
       });
   if (!outcome) co_return ErrorResponse(outcome.error());
   if (outcome->client_error) co_return Unmasked(*outcome->client_error, masked);
-  co_return Finish(MergeFacetSearchResponses(*info, outcome->results), outcome->degraded);
+  auto merged = MergeReadable(ctx.services, *read->topology, *outcome,
+                              [&](std::vector<NodeResult>& results) {
+                                return MergeFacetSearchResponses(*info, results);
+                              });
+  co_return Finish(std::move(merged), outcome->degraded);
 }
 
 awaitable<http::Response> MultiSearch(RequestContext& ctx) {
@@ -188,6 +196,14 @@ awaitable<http::Response> MultiSearch(RequestContext& ctx) {
   {
     json parsed = json::parse(body, nullptr, false);
     if (parsed.is_object() && parsed.contains("queries") && parsed["queries"].is_array()) {
+      if (parsed["queries"].size() > ctx.services.options.max_multi_search_queries) {
+        co_return ErrorResponse(
+            Error(ErrorCode::kMiroirLimitExceeded,
+                  "The request holds " + std::to_string(parsed["queries"].size()) +
+                      " queries, more than the limit of " +
+                      std::to_string(ctx.services.options.max_multi_search_queries) +
+                      " (limits.max_multi_search_queries)."));
+      }
       for (const auto& q : parsed["queries"]) {
         if (q.is_object() && q.contains("indexUid") && q["indexUid"].is_string()) {
           std::string uid = q["indexUid"].get<std::string>();

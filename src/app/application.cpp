@@ -316,6 +316,9 @@ Result<std::unique_ptr<Application>> Application::Start(const Config& config) {
   api_options.anti_entropy = config.anti_entropy.enabled;
   api_options.shared_store = impl->redis != nullptr;
   api_options.write_hold_timeout = config.rebalancer.write_hold_timeout;
+  api_options.max_json_depth = config.limits.max_json_depth;
+  api_options.max_documents_per_batch = config.limits.max_documents_per_batch;
+  api_options.max_multi_search_queries = config.limits.max_multi_search_queries;
 
   store::InstanceInfo self;
   self.id = InstanceId(config);
@@ -385,6 +388,8 @@ Result<std::unique_ptr<Application>> Application::Start(const Config& config) {
   server_options.idle_timeout = config.listen.idle_timeout;
   server_options.write_timeout = config.listen.write_timeout;
   server_options.max_connections = config.listen.max_connections;
+  server_options.max_header_count = config.listen.max_header_count;
+  server_options.max_url_bytes = config.listen.max_url_bytes;
   api::Api* api = impl->api.get();
   impl->server = std::make_unique<http::Server>(
       server_options, [api](http::Request request) { return api->Handle(std::move(request)); });

@@ -356,6 +356,16 @@ Schema BuildSchema() {
   f.push_back(Millis("listen.shutdown_grace_ms", MIROIR_CONFIG_REF(listen.shutdown_grace), 0));
   f.push_back(Integer("listen.max_connections", MIROIR_CONFIG_REF(listen.max_connections), 1,
                       kNoMax));
+  f.push_back(Integer("listen.max_header_count", MIROIR_CONFIG_REF(listen.max_header_count), 8,
+                      100'000));
+  f.push_back(Bytes("listen.max_url_bytes", MIROIR_CONFIG_REF(listen.max_url_bytes), 256));
+
+  f.push_back(Integer("limits.max_json_depth", MIROIR_CONFIG_REF(limits.max_json_depth), 2,
+                      100'000));
+  f.push_back(Integer("limits.max_documents_per_batch",
+                      MIROIR_CONFIG_REF(limits.max_documents_per_batch), 1, kNoMax));
+  f.push_back(Integer("limits.max_multi_search_queries",
+                      MIROIR_CONFIG_REF(limits.max_multi_search_queries), 1, 1'000'000));
 
   f.push_back(String("auth.master_key", MIROIR_CONFIG_REF(auth.master_key), nullptr,
                      "MIROIR_MASTER_KEY"));

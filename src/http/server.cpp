@@ -4,6 +4,7 @@
 #include <atomic>
 #include <charconv>
 #include <condition_variable>
+#include <iterator>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -213,6 +214,27 @@ asio::awaitable<void> Server::Impl::Session(Worker& w, tcp::socket socket) {
       break;
     }
     const unsigned version = parser.get().version();
+    if (parser.get().target().size() > options.max_url_bytes) {
+      co_await WriteError(
+          conn, version,
+          Error(ErrorCode::kMiroirLimitExceeded,
+                "The request target is longer than the limit of " +
+                    std::to_string(options.max_url_bytes) + " B (listen.max_url_bytes).",
+                414));
+      break;
+    }
+    if (const auto fields = static_cast<size_t>(
+            std::distance(parser.get().begin(), parser.get().end()));
+        fields > options.max_header_count) {
+      co_await WriteError(
+          conn, version,
+          Error(ErrorCode::kMiroirLimitExceeded,
+                "The request has " + std::to_string(fields) + " header fields, more than the "
+                    "limit of " + std::to_string(options.max_header_count) +
+                    " (listen.max_header_count).",
+                431));
+      break;
+    }
     if (!parser.is_done()) {
       conn.stream.expires_after(options.read_timeout);
       auto [bec, bn] = co_await bhttp::async_read(conn.stream, buffer, parser, kNoThrow);

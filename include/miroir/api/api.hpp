@@ -38,6 +38,10 @@ struct ApiOptions {
   bool shared_store = false;
   // Longest a write waits while a migration holds its shard (quiesce).
   std::chrono::milliseconds write_hold_timeout{5'000};
+  // Request limits (config limits.*): past one, 400 miroir_limit_exceeded.
+  uint32_t max_json_depth = 256;
+  uint64_t max_documents_per_batch = 10'000'000;
+  uint32_t max_multi_search_queries = 1000;
 };
 
 // What handlers use. Owned by the application; outlives the Api.

@@ -78,7 +78,17 @@ struct ListenConfig {
   std::chrono::milliseconds idle_timeout{75'000};    // keep-alive connection with no request
   std::chrono::milliseconds shutdown_grace{10'000};  // in-flight requests may finish on SIGTERM
   uint32_t max_connections = 10'000;
+  uint32_t max_header_count = 100;       // header fields per request
+  uint64_t max_url_bytes = 16 * 1024;    // request target (path and query)
   bool operator==(const ListenConfig&) const = default;
+};
+
+// Bounds on what one request may ask of Miroir, beyond its size in bytes.
+struct LimitsConfig {
+  uint32_t max_json_depth = 256;  // nesting of JSON bodies other than documents
+  uint64_t max_documents_per_batch = 10'000'000;  // documents (or ids) in one write
+  uint32_t max_multi_search_queries = 1000;        // queries in one /multi-search
+  bool operator==(const LimitsConfig&) const = default;
 };
 
 struct AuthConfig {
@@ -197,6 +207,7 @@ struct LogConfig {
 
 struct Config {
   ListenConfig listen;
+  LimitsConfig limits;
   AuthConfig auth;
   ClusterConfig cluster;
   UpstreamConfig upstream;

@@ -34,6 +34,8 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{75'000};   // between keep-alive requests
   std::chrono::milliseconds write_timeout{30'000};
   size_t max_connections = 10'000;  // further connections are closed at accept
+  size_t max_header_count = 100;    // header fields per request; more: 431
+  size_t max_url_bytes = 16 * 1024;  // request target; longer: 414
   std::string server_name;          // sent as the Server header when non-empty
 };
 
