@@ -1,9 +1,11 @@
 #include "read_plan.hpp"
 
 #include <map>
+#include <optional>
 #include <set>
 
 #include "miroir/core/hash.hpp"
+#include "miroir/log/log.hpp"
 #include "miroir/meili/index_requests.hpp"
 
 namespace miroir::api {
@@ -45,10 +47,12 @@ class RequestHealth : public NodeHealth {
 
 bool NodeFailed(const http::UpstreamResult& r) { return !r.ok() || r.response.status >= 500; }
 
-Error Unavailable(const std::string& uid, size_t shards) {
+// `cause` says what the last failed node did, when one did.
+Error Unavailable(const std::string& uid, size_t shards, const std::string& cause) {
   return Error(ErrorCode::kMiroirShardUnavailable,
                std::to_string(shards) + " shard(s) of index `" + uid +
-                   "` have no reachable replica.");
+                   "` have no reachable replica" + (cause.empty() ? "" : " (" + cause + ")") +
+                   ".");
 }
 
 }  // namespace
@@ -58,6 +62,7 @@ awaitable<Result<ReadOutcome>> ExecuteRead(Services& services, const IndexRead& 
   const Topology& topology = *read.topology;
   ReadOutcome outcome;
   std::set<NodeIndex> failed;
+  std::string last_failure;  // for the error when shards stay unanswered
   std::vector<uint32_t> missing = read.plan.missing_shards;
 
   // Round one: the plan. Later rounds: the shards of nodes that failed, on
@@ -82,8 +87,14 @@ awaitable<Result<ReadOutcome>> ExecuteRead(Services& services, const IndexRead& 
       const auto& r = replies[i].result;
       if (NodeFailed(r)) {
         failed.insert(round[i].first);
-        // Passive health: stop routing to it until the checker sees it back.
-        if (!r.ok()) services.cluster.SetHealthy(topology.node(round[i].first).id, false);
+        last_failure = NodeError(topology.node(round[i].first).id, r).message;
+        if (!last_failure.empty() && last_failure.back() == '.') last_failure.pop_back();
+        // Passive health: stop routing to it until the checker sees it back —
+        // unless it only answered more than Miroir reads, which says nothing
+        // about its health.
+        if (!r.ok() && r.failure != http::UpstreamFailure::kTooLarge) {
+          services.cluster.SetHealthy(topology.node(round[i].first).id, false);
+        }
         retry.insert(retry.end(), round[i].second.begin(), round[i].second.end());
         continue;
       }
@@ -96,6 +107,7 @@ awaitable<Result<ReadOutcome>> ExecuteRead(Services& services, const IndexRead& 
       result.body = r.response.body;
       result.node_order = order++;
       outcome.results.push_back(std::move(result));
+      outcome.result_nodes.push_back(round[i].first);
     }
     round.clear();
     filtered.clear();
@@ -126,14 +138,50 @@ awaitable<Result<ReadOutcome>> ExecuteRead(Services& services, const IndexRead& 
   }
   if (!missing.empty()) {
     if (!services.options.partial_results) {
-      co_return Unavailable(read.record.uid, missing.size());
+      co_return Unavailable(read.record.uid, missing.size(), last_failure);
     }
     outcome.degraded = true;
   }
   if (outcome.results.empty() && !missing.empty()) {
-    co_return Unavailable(read.record.uid, missing.size());
+    co_return Unavailable(read.record.uid, missing.size(), last_failure);
   }
   co_return outcome;
+}
+
+Result<std::string> MergeReadable(
+    Services& services, const Topology& topology, ReadOutcome& outcome,
+    const std::function<Result<std::string>(std::vector<NodeResult>&)>& merge) {
+  auto merged = merge(outcome.results);
+  if (merged || merged.error().code != ErrorCode::kMiroirNodeError) return merged;
+  // The slow path, taken only when some answer is unreadable.
+  std::vector<NodeResult> readable;
+  std::vector<NodeIndex> readable_nodes;
+  std::optional<Error> first_fault;
+  for (size_t i = 0; i < outcome.results.size(); ++i) {
+    std::vector<NodeResult> alone{outcome.results[i]};
+    auto single = merge(alone);
+    if (single || single.error().code != ErrorCode::kMiroirNodeError) {
+      readable.push_back(std::move(outcome.results[i]));
+      readable_nodes.push_back(outcome.result_nodes[i]);
+      continue;
+    }
+    const std::string& node_id = topology.node(outcome.result_nodes[i]).id;
+    services.metrics.Node(node_id).RecordUnreadable();
+    log::Warn("node answer unreadable")
+        .Str("request_id", services.request_id)
+        .Str("node", node_id)
+        .Str("error", single.error().message);
+    if (!first_fault) {
+      first_fault = Error(ErrorCode::kMiroirNodeError,
+                          "Node `" + node_id + "`: " + single.error().message);
+    }
+  }
+  if (!first_fault) return merged;  // no single answer is at fault: their combination is
+  if (readable.empty()) return *first_fault;
+  outcome.results = std::move(readable);
+  outcome.result_nodes = std::move(readable_nodes);
+  outcome.degraded = true;
+  return merge(outcome.results);
 }
 
 awaitable<http::Response> ForwardToOneNode(Services& services, http::UpstreamRequest request) {

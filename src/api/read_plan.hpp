@@ -35,6 +35,7 @@ uint64_t QueryRotation(std::string_view body);
 
 struct ReadOutcome {
   std::vector<NodeResult> results;  // successful 2xx bodies, node_order = send order
+  std::vector<NodeIndex> result_nodes;  // the node each result came from
   bool degraded = false;            // some shard answered by no replica
   std::optional<http::Response> client_error;  // a node's 4xx answer, relayed as is
 };
@@ -47,6 +48,16 @@ using NodeRequestBuilder = std::function<http::UpstreamRequest(const std::vector
 // fail with 503 miroir_shard_unavailable under unavailable_shard_policy error.
 awaitable<Result<ReadOutcome>> ExecuteRead(Services& services, const IndexRead& read,
                                            const NodeRequestBuilder& build);
+
+// Merges `outcome.results` with `merge`. When that fails on a node answer
+// Miroir cannot read (garbage, truncated, wrong types), each answer is merged
+// alone to find the ones at fault: they count as `protocol` errors of their
+// nodes and are logged, and the others are merged without them into a
+// degraded answer. Only when every answer is at fault is the error returned,
+// naming the node.
+Result<std::string> MergeReadable(
+    Services& services, const Topology& topology, ReadOutcome& outcome,
+    const std::function<Result<std::string>(std::vector<NodeResult>&)>& merge);
 
 // Sends `request` to one healthy node (reads that need no covering set, and
 // bodies Miroir forwards untouched) and relays the answer.

@@ -41,6 +41,10 @@ void NodeMetrics::RecordError(NodeError kind, double seconds) {
   duration_.Observe(seconds);
 }
 
+void NodeMetrics::RecordUnreadable() {
+  errors_[static_cast<size_t>(NodeError::kProtocol)].Increment();
+}
+
 ProxyMetrics::ProxyMetrics() : unmatched_(std::make_unique<RouteMetrics>("", "unmatched")) {}
 
 RouteMetrics& ProxyMetrics::AddRoute(std::string method, std::string route) {

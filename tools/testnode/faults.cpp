@@ -15,6 +15,7 @@ nlohmann::json RuleToJson(const FaultRule& r) {
   j["drop"] = r.drop;
   j["drop_rate"] = r.drop_rate;
   j["close_mid_response"] = r.close_mid_response;
+  if (r.body) j["body"] = *r.body;
   return j;
 }
 
@@ -77,6 +78,8 @@ Result<FaultRule> FaultInjector::Add(const nlohmann::json& body) {
       rule.drop_rate = value.get<double>();
     } else if (key == "close_mid_response" && value.is_boolean()) {
       rule.close_mid_response = value.get<bool>();
+    } else if (key == "body" && value.is_string()) {
+      rule.body = value.get<std::string>();
     } else {
       return Invalid("invalid fault rule field `" + key + "`: " + value.dump());
     }
@@ -116,6 +119,7 @@ FaultDecision FaultInjector::Decide(std::string_view method, std::string_view pa
       d.drop = true;
     }
     d.close_mid_response |= r.close_mid_response;
+    if (r.body && !d.body) d.body = r.body;
   }
   return d;
 }

@@ -3,8 +3,8 @@
 // A rule names a route pattern ("/indexes/*/search": '*' matches within one
 // path segment, '**' across segments) and optionally a method, and what to do
 // to matching requests: add latency, fail a fraction of them with a status,
-// hang (accept, never answer), drop the connection without answering, or
-// close it half-way through the response body.
+// hang (accept, never answer), drop the connection without answering,
+// close it half-way through the response body, or replace the body.
 //
 // Thread-safe.
 #pragma once
@@ -33,6 +33,9 @@ struct FaultRule {
   bool drop = false;
   double drop_rate = 0;  // drop this fraction of matching requests (0-1)
   bool close_mid_response = false;
+  // Answer with this body instead of the real one (status and headers kept):
+  // garbage, truncated JSON, wrong types, for tests of what reads answers.
+  std::optional<std::string> body;
 };
 
 // What to do to one request, the union of every matching rule.
@@ -42,6 +45,7 @@ struct FaultDecision {
   bool hang = false;
   bool drop = false;
   bool close_mid_response = false;
+  std::optional<std::string> body;
 };
 
 class FaultInjector {

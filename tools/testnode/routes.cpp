@@ -108,6 +108,7 @@ boost::asio::awaitable<Response> Routes::Handle(Request req) {
       co_return Fail(Error(ErrorCode::kInternal, "Injected fault.", *fault.error_status));
     }
     r = Dispatch(req);
+    if (fault.body) r.body = *fault.body;
     if (fault.close_mid_response) r.disposition = http::Disposition::kTruncate;
     co_return r;
   }

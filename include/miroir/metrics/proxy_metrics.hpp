@@ -55,6 +55,9 @@ class NodeMetrics {
   // A call that got an answer (any status below 500).
   void RecordAnswer(double seconds);
   void RecordError(NodeError kind, double seconds);
+  // An answer already recorded that turned out unreadable (a merge could
+  // not parse it): one more `protocol` error, not one more request.
+  void RecordUnreadable();
 
  private:
   friend class ProxyMetrics;
