@@ -2,7 +2,10 @@
 # Builds Miroir and runs every test: unit tests (ctest) and end-to-end suites
 # (pytest with the official meilisearch client) and the quick chaos runs
 # (tests/chaos) on the release build, then
-# all of them again on an ASan+UBSan build; warnings are errors in both.
+# all of them again on an ASan+UBSan build, then the unit tests of the
+# concurrent parts (store runner, stores, membership, pruner, HTTP server and
+# client, cluster, log, metrics) on a ThreadSanitizer build; warnings are
+# errors in all three.
 #   scripts/test.sh           both passes (what CI runs)
 #   scripts/test.sh --quick   the release pass only
 set -euo pipefail
@@ -37,4 +40,14 @@ if [ "$sanitize" -eq 1 ]; then
   MIROIR_E2E_SLOWDOWN=5 \
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite build-asan
+
+  tsan_tests=(store_store_runner_test store_redis_store_test store_sqlite_store_test
+              workers_membership_test workers_task_pruner_test http_server_client_test
+              meili_cluster_fence_test log_log_test metrics_proxy_metrics_test)
+  echo "== build (tsan): unit tests of the concurrent parts"
+  scripts/build.sh tsan "${tsan_tests[@]}"
+  for t in "${tsan_tests[@]}"; do
+    echo "== tsan: $t"
+    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 "build-tsan/tests/unit/$t" --gtest_brief=1
+  done
 fi

@@ -44,13 +44,21 @@ class ClusterFenceTest : public ::testing::Test {
     r.method = method;
     r.target = "/indexes/a/documents";
     r.body = method == http::Method::kGet ? "" : "[]";
-    auto future = asio::co_spawn(ioc_, cluster_->Send(address_, std::move(r)), asio::use_future);
-    ioc_.restart();
-    ioc_.run();
+    asio::io_context& ioc = Context();
+    auto future = asio::co_spawn(ioc, cluster_->Send(address_, std::move(r)), asio::use_future);
+    ioc.restart();
+    ioc.run();
     return future.get();
   }
 
-  asio::io_context ioc_;
+  // One context for every test, never destroyed: Cluster keeps its upstream
+  // pools per thread, bound to the context they were made on, and drops them
+  // only when the thread sends on another one — which must still be alive.
+  static asio::io_context& Context() {
+    static auto* context = new asio::io_context;
+    return *context;
+  }
+
   std::unique_ptr<http::Server> server_;
   std::string address_;
   std::unique_ptr<Cluster> cluster_;
