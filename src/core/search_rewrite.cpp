@@ -310,6 +310,10 @@ simdjson::error_code ReadQuery(od::value object_value, const char* base, const c
         break;
       }
       case kFacets: {
+        // A repeated member: the last one counts, as in Meilisearch, whose
+        // JSON map keeps the last value of a key.
+        info->count_shard_facet = false;
+        info->append_shard_facet = false;
         bool is_null = false;
         if (auto err = ReadNull(v, &is_null)) return err;
         info->has_facets = !is_null;
@@ -446,14 +450,18 @@ void AppendQueryObject(std::string* out, const SearchRequestInfo& info,
   out->push_back('{');
   request::AppendMembersExcept(out, client_body, info.members, replaced);
   if (shard_facet) {
+    // Every `facets` member was left out above; the last one, the array the
+    // analysis read, comes back with the shard facet appended. (Rewriting
+    // each of them broke the body when an earlier one was not an array.)
+    const RequestMember* last = nullptr;
     for (const RequestMember& m : info.members) {
-      if (m.param != kFacets) continue;
-      std::string_view facets = request::MemberValue(client_body, m);  // "[...]"
-      facets.remove_suffix(1);
-      out->append("\"facets\":");
-      out->append(facets);
-      out->append(",\"_miroir_shard\"],");
+      if (m.param == kFacets) last = &m;
     }
+    std::string_view facets = request::MemberValue(client_body, *last);  // "[...]"
+    facets.remove_suffix(1);
+    out->append("\"facets\":");
+    out->append(facets);
+    out->append(",\"_miroir_shard\"],");
   }
   if (!federated) {
     if (info.page_mode) {

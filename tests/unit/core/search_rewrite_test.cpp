@@ -395,6 +395,31 @@ TEST(SearchRewrite, FacetsGainTheShardFacetThatCountsCandidates) {
   EXPECT_FALSE(NodeBody(R"({"q":"x"})").contains("facets"));
 }
 
+// Found by tests/fuzz/search_rewrite_fuzz (corpus: repeated_facets_member):
+// each `facets` member got the shard facet appended, so an earlier one that
+// was not an array ("dune", null) made the node body invalid JSON.
+TEST(SearchRewrite, ARepeatedFacetsMemberCountsOnceAndLastAsInMeilisearch) {
+  json node = NodeBody(R"({"q":"","facets":"dune","facets":null,"facets":["genre"]})");
+  EXPECT_EQ(node["facets"], json::parse(R"(["genre","_miroir_shard"])"));
+  EXPECT_EQ(BuildNodeSearchBody(Analyze(R"({"facets":"a","facets":["b"]})"),
+                                R"({"facets":"a","facets":["b"]})", nullptr)
+                .find("\"facets\":\"a\""),
+            std::string::npos);
+  // The last one decides: a null or a wrong type after an array asks nothing.
+  EXPECT_FALSE(Analyze(R"({"facets":["genre"],"facets":null})").append_shard_facet);
+  EXPECT_FALSE(Analyze(R"({"facets":["genre"],"facets":"dune"})").count_shard_facet);
+  EXPECT_NO_THROW(NodeBody(R"({"facets":["genre"],"facets":null})"));
+  // In /multi-search queries too.
+  const std::string multi =
+      R"({"queries":[{"indexUid":"movies","facets":"dune","facets":["genre"]}]})";
+  auto info = AnalyzeMultiSearchRequest(multi, [](std::string_view) { return nullptr; });
+  ASSERT_TRUE(info.has_value());
+  const std::vector<uint32_t> shards{1};
+  const std::vector<const std::vector<uint32_t>*> per_query{&shards};
+  json body = json::parse(BuildNodeMultiSearchBody(*info, multi, per_query));
+  EXPECT_EQ(body["queries"][0]["facets"], json::parse(R"(["genre","_miroir_shard"])"));
+}
+
 TEST(SearchRewrite, PageModeWithDistinctAsksEachNodeForEveryCountedHit) {
   EXPECT_EQ(Analyze(R"({"distinct":"family","page":1,"hitsPerPage":20})").node_hits, 1000u);
   IndexSearchSettings settings;
