@@ -4,6 +4,9 @@
 // expected and aborts, which libFuzzer records as a crash with its input.
 #pragma once
 
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -12,7 +15,6 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <simdjson.h>
 
 #define FUZZ_CHECK(cond, what)                                                        \
@@ -64,36 +66,105 @@ class Input {
   size_t pos_ = 0;
 };
 
-// simdjson refuses integers outside 64 bits and numbers past a double's
-// range, which JSON allows and serde_json (so Meilisearch) reads as doubles;
-// for those, nlohmann's parser decides instead. (It takes a NUL byte for the
-// end of its input, so text holding one is never valid there: raw NULs have
-// no place in JSON.)
-inline bool IsNumberRangeError(simdjson::error_code e) {
-  return e == simdjson::NUMBER_ERROR || e == simdjson::NUMBER_OUT_OF_RANGE;
+// simdjson refuses integers outside 64 bits, numbers past a double's range
+// and lone surrogate escapes, which Miroir passes through inside documents
+// (as serde_json's ignore_value does; Meilisearch reads them later). For the
+// checks of such bytes, every well-formed number token that simdjson could
+// not hold becomes 0 and every surrogate escape \uD800-\uDFFF becomes \u0041;
+// malformed tokens are left as they are.
+inline std::string TameNumbers(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (c == '"') {  // copy the string, escapes included
+      size_t j = i + 1;
+      while (j < text.size() && text[j] != '"') j += text[j] == '\\' ? 2 : 1;
+      j = std::min(j + 1, text.size());
+      std::string str(text.substr(i, j - i));
+      for (size_t e = 0; e + 5 < str.size(); ++e) {
+        if (str[e] != '\\') continue;
+        if (str[e + 1] == 'u' && (str[e + 2] == 'd' || str[e + 2] == 'D') &&
+            std::string_view("89abcdefABCDEF").find(str[e + 3]) != std::string_view::npos) {
+          str.replace(e + 2, 2, "00");
+          str[e + 4] = '4';
+          str[e + 5] = '1';
+        }
+        ++e;  // the escaped character is not an escape
+      }
+      out.append(str);
+      i = j;
+      continue;
+    }
+    if (c != '-' && (c < '0' || c > '9')) {
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < text.size() && std::string_view("0123456789+-.eE").find(text[j]) !=
+                                  std::string_view::npos) {
+      ++j;
+    }
+    const std::string token(text.substr(i, j - i));
+    i = j;
+    // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+    size_t k = token[0] == '-' ? 1 : 0;
+    auto digits = [&] {
+      const size_t from = k;
+      while (k < token.size() && token[k] >= '0' && token[k] <= '9') ++k;
+      return k - from;
+    };
+    bool ok = k < token.size() && (token[k] == '0' ? (++k, true) : digits() > 0);
+    bool integer = true;
+    if (ok && k < token.size() && token[k] == '.') {
+      ++k;
+      integer = false;
+      ok = digits() > 0;
+    }
+    if (ok && k < token.size() && (token[k] == 'e' || token[k] == 'E')) {
+      ++k;
+      integer = false;
+      if (k < token.size() && (token[k] == '+' || token[k] == '-')) ++k;
+      ok = digits() > 0;
+    }
+    ok = ok && k == token.size();
+    bool fits = true;
+    if (ok && integer) {
+      errno = 0;
+      if (token[0] == '-') {
+        (void)std::strtoll(token.c_str(), nullptr, 10);
+      } else {
+        (void)std::strtoull(token.c_str(), nullptr, 10);
+      }
+      fits = errno != ERANGE;
+    } else if (ok) {
+      fits = std::isfinite(std::strtod(token.c_str(), nullptr));
+    }
+    out.append(ok && !fits ? "0" : token);
+  }
+  return out;
 }
 
 // Whether `text` is one complete, valid JSON value (RFC 8259, UTF-8), and an
 // object when `object` is set; nested at most `max_depth` levels when given,
 // else with no limit worth speaking of: Miroir passes document bytes through
 // at any depth, so the check must not be stricter than the code it checks.
-inline bool IsValidJson(std::string_view text, bool object = false, size_t max_depth = 0) {
+// `tame`: as TameNumbers (bytes Miroir passes through); without it, the
+// check is simdjson's, as strict as serde_json reading a whole request body.
+inline bool IsValidJson(std::string_view text, bool object = false, size_t max_depth = 0,
+                        bool tame = true) {
   static simdjson::dom::parser parser;
-  const size_t depth = max_depth ? max_depth : text.size() / 2 + 4;
-  if (parser.allocate(text.size() + 64, depth) != simdjson::SUCCESS) return false;
-  simdjson::padded_string padded(text);
+  const std::string tamed = tame ? TameNumbers(text) : std::string(text);
+  const size_t depth = max_depth ? max_depth : tamed.size() / 2 + 4;
+  if (parser.allocate(tamed.size() + 64, depth) != simdjson::SUCCESS) return false;
   simdjson::dom::element root;
-  const auto err = parser.parse(padded).get(root);
-  if (IsNumberRangeError(err)) {
-    if (text.find('\0') != std::string_view::npos) return false;
-    const auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-    return !j.is_discarded() && (!object || j.is_object());
-  }
-  return err == simdjson::SUCCESS && (!object || root.is_object());
+  return parser.parse(tamed).get(root) == simdjson::SUCCESS && (!object || root.is_object());
 }
 
-inline bool IsJsonObject(std::string_view text, size_t max_depth = 0) {
-  return IsValidJson(text, /*object=*/true, max_depth);
+inline bool IsJsonObject(std::string_view text, size_t max_depth = 0, bool tame = true) {
+  return IsValidJson(text, /*object=*/true, max_depth, tame);
 }
 
 }  // namespace miroir::fuzz
