@@ -15,7 +15,7 @@ For each values file in tests/deploy/values/*.yaml:
     ConfigMap's ready.sh (readiness), and replaces pods as its store allows;
   - the PrometheusRule, when rendered, passes `promtool check rules`, carries
     the rules file's groups unchanged (but for runbook_url's base) and
-    records the values' RF and instance count for the ServiceMonitor's job.
+    records the values' instance count for the ServiceMonitor's job.
 For each file in tests/deploy/values/invalid/: `helm template` fails with the
 message its `# expect:` line names.
 And: the chart knows exactly the configuration keys config/miroir.example.yaml
@@ -224,8 +224,7 @@ def check_rules(name: str, values: dict, objs: dict, tmp: Path) -> None:
             sel = monitor["spec"]["selector"]["matchLabels"]
             if kind == "Service" and all(o["metadata"].get("labels", {}).get(k) == v for k, v in sel.items()):
                 job = o["metadata"]["labels"][label]
-    for record, value in (("miroir:config_replication_factor", values["cluster"]["replicationFactor"]),
-                          ("miroir:config_expected_instances", expected)):
+    for record, value in (("miroir:config_expected_instances", expected),):
         r = records.get(record)
         if r is None or r["expr"] != f"vector({value})":
             fail(f"{name}: {record} should be vector({value}), got {r and r['expr']}")
