@@ -13,6 +13,10 @@
 #include <type_traits>
 #include <unistd.h>
 
+#include <sstream>
+
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 #include <yaml-cpp/yaml.h>
 
 namespace miroir::app {
@@ -29,8 +33,55 @@ constexpr uint64_t kMaxMillis = 24ull * 60 * 60 * 1000;
 // it came from (the caller adds both); nullopt when the value is fine.
 using Problem = std::optional<std::string>;
 
+// One line whatever the text holds: yaml-cpp's messages and key names come
+// through raw, so control characters are written as escapes here.
 Error ConfigError(const std::string& message) {
-  return Error(ErrorCode::kInternal, "config: " + message);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string line = "config: ";
+  for (unsigned char c : message) {
+    if (c == '\n') {
+      line += "\\n";
+    } else if (c < 0x20 || c == 0x7F) {
+      line += "\\x";
+      line.push_back(kHex[c >> 4]);
+      line.push_back(kHex[c & 15]);
+    } else {
+      line.push_back(static_cast<char>(c));
+    }
+  }
+  return Error(ErrorCode::kInternal, std::move(line));
+}
+
+// Counts the documents of a YAML stream without building them.
+class DocumentCounter : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// Whether the text holds more than one document. It stops at the second:
+// yaml-cpp 0.7 (Debian 12) reports empty documents forever on some malformed
+// input, so YAML::LoadAll would never return (fixed upstream in yaml-cpp
+// #1319). Throws YAML::Exception on a syntax error, as parsing does.
+bool HasSeveralDocuments(const std::string& text) {
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
+  DocumentCounter counter;
+  int documents = 0;
+  while (parser.HandleNextDocument(counter)) {
+    if (++documents > 1) return true;
+  }
+  return false;
 }
 
 // Values are echoed in double quotes with control characters escaped, so
@@ -813,9 +864,11 @@ Result<Config> ParseConfig(std::string_view yaml_text, const Environment& env) {
   Config config;
   Loader loader(config);
   try {
-    std::vector<YAML::Node> documents;
+    YAML::Node document;
     try {
-      documents = YAML::LoadAll(std::string(yaml_text));
+      const std::string text(yaml_text);
+      if (HasSeveralDocuments(text)) return ConfigError("expected one YAML document, found several");
+      document = YAML::Load(text);
     } catch (const YAML::Exception& e) {
       std::string where;
       if (!e.mark.is_null()) {
@@ -824,10 +877,7 @@ Result<Config> ParseConfig(std::string_view yaml_text, const Environment& env) {
       }
       return ConfigError("invalid YAML: " + e.msg + where);
     }
-    if (documents.size() > 1) {
-      return ConfigError("expected one YAML document, found " + std::to_string(documents.size()));
-    }
-    if (!documents.empty()) MIROIR_RETURN_IF_ERROR(loader.ReadTop(documents.front()));
+    MIROIR_RETURN_IF_ERROR(loader.ReadTop(document));
   } catch (const std::exception& e) {
     // Not expected (the walk only reads nodes of known types); kept so no
     // exception ever leaves this function.

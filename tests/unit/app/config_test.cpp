@@ -551,7 +551,21 @@ TEST(ConfigValidationTest, YamlSyntaxErrorsCarryLineAndColumn) {
 
 TEST(ConfigValidationTest, SeveralDocumentsAreRefused) {
   EXPECT_EQ(ErrorOf("listen:\n  port: 1\n---\nlisten:\n  port: 2\n"),
-            "config: expected one YAML document, found 2");
+            "config: expected one YAML document, found several");
+}
+
+// yaml-cpp 0.7 reports empty documents forever on this input; reading them
+// all used to run start-up out of memory. Found by the config fuzz target.
+TEST(ConfigValidationTest, EndlessDocumentStreamsEndInAnError) {
+  const std::string e = ErrorOf(",-\n?b]\n: c\n..");
+  EXPECT_EQ(e.rfind("config: ", 0), 0u) << e;
+}
+
+TEST(ConfigValidationTest, ErrorsStayOnOneLineWhateverTheKeys) {
+  const std::string e = ErrorOf("listen:\n  \"po\\nrt\\u0007\": 1\n");
+  EXPECT_EQ(e.rfind("config: ", 0), 0u) << e;
+  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+  EXPECT_EQ(e.find('\a'), std::string::npos) << e;
 }
 
 TEST(ConfigLoadTest, MissingFileIsOneClearLine) {
