@@ -4,8 +4,8 @@
 # (tests/chaos) on the release build, then
 # all of them again on an ASan+UBSan build, then the unit tests of the
 # concurrent parts (store runner, stores, membership, pruner, HTTP server and
-# client, cluster, log, metrics) on a ThreadSanitizer build; warnings are
-# errors in all three.
+# client, cluster, log, metrics) on a ThreadSanitizer build; and each libFuzzer
+# target for 10 s (clang). Warnings are errors everywhere.
 #   scripts/test.sh           both passes (what CI runs)
 #   scripts/test.sh --quick   the release pass only
 set -euo pipefail
@@ -40,6 +40,9 @@ if [ "$sanitize" -eq 1 ]; then
   MIROIR_E2E_SLOWDOWN=5 \
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite build-asan
+
+  echo "== fuzz targets, 10 s each (scripts/fuzz.sh; docs/fuzzing.md)"
+  scripts/fuzz.sh --seconds 10
 
   tsan_tests=(store_store_runner_test store_redis_store_test store_sqlite_store_test
               workers_membership_test workers_task_pruner_test http_server_client_test
