@@ -43,12 +43,7 @@ struct Options {
 
 Options ParseOptions(std::string_view line) {
   Options o;
-  size_t pos = 0;
-  while (pos < line.size()) {
-    size_t end = line.find(' ', pos);
-    if (end == std::string_view::npos) end = line.size();
-    const std::string_view word = line.substr(pos, end - pos);
-    pos = end + 1;
+  for (std::string_view word : fuzz::Words(line)) {
     if (word == "ndjson") o.format = PayloadFormat::kNdjson;
     if (word == "csv") o.format = PayloadFormat::kCsv;
     if (word == "ae") o.anti_entropy = true;

@@ -66,6 +66,30 @@ class Input {
   size_t pos_ = 0;
 };
 
+// The space-separated words of an option line ("ndjson pk=id shards=4").
+inline std::vector<std::string_view> Words(std::string_view line) {
+  std::vector<std::string_view> words;
+  size_t pos = 0;
+  while (pos < line.size()) {
+    size_t end = line.find(' ', pos);
+    if (end == std::string_view::npos) end = line.size();
+    words.push_back(line.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return words;
+}
+
+// The leading decimal digits of `digits`, capped just past 2^40.
+inline uint64_t Number(std::string_view digits) {
+  uint64_t n = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') break;
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+    if (n > (uint64_t{1} << 40)) break;
+  }
+  return n;
+}
+
 // simdjson refuses integers outside 64 bits, numbers past a double's range
 // and lone surrogate escapes, which Miroir passes through inside documents
 // (as serde_json's ignore_value does; Meilisearch reads them later). For the

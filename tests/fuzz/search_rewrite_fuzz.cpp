@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fuzz_util.hpp"
+#include "settings_line.hpp"
 #include "miroir/core/documents_merge.hpp"
 #include "miroir/core/facet_search.hpp"
 #include "miroir/core/filter.hpp"
@@ -34,37 +35,6 @@
 namespace {
 
 using namespace miroir;
-
-uint64_t Number(std::string_view digits) {
-  uint64_t n = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9') break;
-    n = n * 10 + static_cast<uint64_t>(c - '0');
-    if (n > (uint64_t{1} << 40)) break;
-  }
-  return n;
-}
-
-IndexSearchSettings ParseSettings(std::string_view line) {
-  IndexSearchSettings s;
-  size_t pos = 0;
-  while (pos < line.size()) {
-    size_t end = line.find(' ', pos);
-    if (end == std::string_view::npos) end = line.size();
-    const std::string_view word = line.substr(pos, end - pos);
-    pos = end + 1;
-    // Settings come from Meilisearch as JSON strings: valid UTF-8.
-    if (word.starts_with("distinct=") && simdjson::validate_utf8(word.data(), word.size())) {
-      s.distinct_attribute = std::string(word.substr(9));
-    }
-    if (word.starts_with("maxTotalHits=")) s.max_total_hits = Number(word.substr(13));
-    if (word.starts_with("maxValues=")) s.max_values_per_facet = Number(word.substr(10));
-    if (word == "sortRules") s.ranking_rules_have_sort = true;
-    if (word == "alpha") s.facet_order = FacetValuesOrder::kLexicographic;
-    if (word == "count") s.facet_order = FacetValuesOrder::kCount;
-  }
-  return s;
-}
 
 const std::vector<uint32_t> kNoShards;
 const std::vector<uint32_t> kSomeShards{0, 3, 7};
@@ -182,7 +152,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::Input input(data, size);
   const std::string_view line = input.Until("\n");
   const std::string_view body = input.Rest();
-  const IndexSearchSettings settings = ParseSettings(line);
+  const IndexSearchSettings settings = fuzz::ParseSettings(line);
 
   const bool valid_object = fuzz::IsJsonObject(body);
   const nlohmann::json client = valid_object ? ParseOrNull(body) : nlohmann::json();
