@@ -286,4 +286,131 @@ end
 return out
 )lua";
 
+// --- tombstones: zsets of member -> deleted_at_ms, listed in the set of
+// tombstone keys so PruneTombstones finds them without SCAN.
+
+// KEYS: tombstone zset, set of tombstone keys. ARGV: deleted_at_ms, members...
+// ZADD GT: a member keeps its newer time; a new member is added. In chunks,
+// as Lua's unpack has a bound on how many values it spreads.
+inline constexpr std::string_view kPutTombstonesScript = R"lua(
+local ms = ARGV[1]
+local args = {}
+for i = 2, #ARGV do
+  args[#args + 1] = ms
+  args[#args + 1] = ARGV[i]
+  if #args >= 2000 then
+    redis.call('ZADD', KEYS[1], 'GT', unpack(args))
+    args = {}
+  end
+end
+if #args > 0 then redis.call('ZADD', KEYS[1], 'GT', unpack(args)) end
+redis.call('SADD', KEYS[2], KEYS[1])
+return 1
+)lua";
+
+// KEYS: set of tombstone keys. ARGV: before_ms. Deletes the members older
+// than before_ms from every listed zset, unlisting the emptied ones; returns
+// how many members it deleted.
+inline constexpr std::string_view kPruneTombstonesScript = R"lua(
+local bound = '(' .. ARGV[1]
+local n = 0
+for _, key in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  n = n + redis.call('ZREMRANGEBYSCORE', key, '-inf', bound)
+  if redis.call('EXISTS', key) == 0 then redis.call('SREM', KEYS[1], key) end
+end
+return n
+)lua";
+
+// --- hints. Per node: hint_seq:<node> (INCR, never deleted), hints:<node>
+// (hash seq -> record), hint_order:<node> (zset seq by seq) and
+// hint_times:<node> (zset seq by created_at_ms, for expiry); shared:
+// hint_bytes (hash node -> body bytes pending) and hint_nodes (set of nodes
+// with pending hints). A record starts with "<body bytes>:", which is all
+// the scripts read of it.
+
+// ARGV: prefix, node, body bytes, max bytes, created_at_ms, record.
+// Returns the new seq, or 0 (storing nothing) past the bound.
+inline constexpr std::string_view kAppendHintScript = R"lua(
+local p, node = ARGV[1], ARGV[2]
+local size, max = tonumber(ARGV[3]), tonumber(ARGV[4])
+local bytes = tonumber(redis.call('HGET', p .. 'hint_bytes', node) or '0')
+if size > max or bytes > max - size then return 0 end
+local seq = string.format('%d', redis.call('INCR', p .. 'hint_seq:' .. node))
+redis.call('HSET', p .. 'hints:' .. node, seq, ARGV[6])
+redis.call('ZADD', p .. 'hint_order:' .. node, seq, seq)
+redis.call('ZADD', p .. 'hint_times:' .. node, ARGV[5], seq)
+redis.call('HINCRBY', p .. 'hint_bytes', node, ARGV[3])
+redis.call('SADD', p .. 'hint_nodes', node)
+return tonumber(seq)
+)lua";
+
+// KEYS: the node's order zset, its hash. ARGV: limit - 1 (limit >= 1).
+// Returns {seq, record, seq, record, ...}, oldest first.
+inline constexpr std::string_view kPeekHintsScript = R"lua(
+local out = {}
+for _, s in ipairs(redis.call('ZRANGE', KEYS[1], 0, ARGV[1])) do
+  out[#out + 1] = s
+  out[#out + 1] = redis.call('HGET', KEYS[2], s)
+end
+return out
+)lua";
+
+// DropHints and ExpireHints. ARGV: prefix, then either 'drop', node,
+// through seq (returns how many it dropped) or 'expire', before_ms (returns
+// {node, count, ...} for the nodes that had hints created before it).
+// Removed hints leave all three keys of their node, their bytes leave
+// hint_bytes, and a node whose queue is empty leaves hint_nodes.
+inline constexpr std::string_view kRemoveHintsScript = R"lua(
+local p = ARGV[1]
+local function remove(node, seqs)
+  if #seqs == 0 then return 0 end
+  local h, order = p .. 'hints:' .. node, p .. 'hint_order:' .. node
+  local freed = 0
+  for _, s in ipairs(seqs) do
+    local rec = redis.call('HGET', h, s)
+    if rec then freed = freed + tonumber(string.match(rec, '^(%d+):')) end
+    redis.call('HDEL', h, s)
+    redis.call('ZREM', order, s)
+    redis.call('ZREM', p .. 'hint_times:' .. node, s)
+  end
+  if redis.call('EXISTS', order) == 0 then
+    redis.call('HDEL', p .. 'hint_bytes', node)
+    redis.call('SREM', p .. 'hint_nodes', node)
+  else
+    redis.call('HINCRBY', p .. 'hint_bytes', node, string.format('%d', -freed))
+  end
+  return #seqs
+end
+if ARGV[2] == 'drop' then
+  local node = ARGV[3]
+  return remove(node, redis.call('ZRANGEBYSCORE', p .. 'hint_order:' .. node, '-inf', ARGV[4]))
+end
+local out = {}
+for _, node in ipairs(redis.call('SMEMBERS', p .. 'hint_nodes')) do
+  local old = redis.call('ZRANGEBYSCORE', p .. 'hint_times:' .. node, '-inf', '(' .. ARGV[3])
+  if #old > 0 then
+    out[#out + 1] = node
+    out[#out + 1] = remove(node, old)
+  end
+end
+return out
+)lua";
+
+// ARGV: prefix. Returns {node, count, bytes, oldest created_at_ms, ...}
+// for every node with pending hints.
+inline constexpr std::string_view kHintBacklogsScript = R"lua(
+local p = ARGV[1]
+local out = {}
+for _, node in ipairs(redis.call('SMEMBERS', p .. 'hint_nodes')) do
+  local oldest = redis.call('ZRANGE', p .. 'hint_times:' .. node, 0, 0, 'WITHSCORES')
+  if oldest[2] then
+    out[#out + 1] = node
+    out[#out + 1] = redis.call('ZCARD', p .. 'hint_order:' .. node)
+    out[#out + 1] = redis.call('HGET', p .. 'hint_bytes', node) or '0'
+    out[#out + 1] = oldest[2]
+  end
+end
+return out
+)lua";
+
 }  // namespace miroir::store::redis

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <cmath>
 #include <map>
 #include <mutex>
 #include <set>
@@ -55,6 +56,62 @@ std::optional<Int> ParseInt(std::string_view s) {
 }
 
 std::string Str(uint64_t v) { return std::to_string(v); }
+
+// A zset score as Redis prints it ("1700000000000"; a double's text from
+// other versions, "1.7e+12"), as an integer.
+std::optional<int64_t> ParseScore(std::string_view s) {
+  if (auto n = ParseInt<int64_t>(s)) return n;
+  double d = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
+  if (ec != std::errc() || ptr != s.data() + s.size() || d != std::floor(d) ||
+      std::fabs(d) > static_cast<double>(kMaxUid)) {
+    return std::nullopt;
+  }
+  return static_cast<int64_t>(d);
+}
+
+// A hint as the value of its field in hints:<node>:
+//   <body bytes>:<created_at_ms>:<n>:<method><n>:<target><n>:<content type><body>
+// Lengths make it binary-safe; the scripts read only the leading body size.
+std::string EncodeHint(const Hint& h) {
+  std::string out = std::to_string(h.body.size()) + ":" + std::to_string(h.created_at_ms) + ":";
+  for (const std::string* field : {&h.method, &h.target, &h.content_type}) {
+    out += std::to_string(field->size()) + ":";
+    out += *field;
+  }
+  out += h.body;
+  return out;
+}
+
+std::optional<Hint> DecodeHint(std::string_view rec) {
+  auto number = [&rec]() -> std::optional<std::string_view> {
+    size_t colon = rec.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    std::string_view n = rec.substr(0, colon);
+    rec.remove_prefix(colon + 1);
+    return n;
+  };
+  auto sized = [&](std::string& out) {
+    auto n = number();
+    auto len = n ? ParseInt<size_t>(*n) : std::nullopt;
+    if (!len || *len > rec.size()) return false;
+    out.assign(rec.substr(0, *len));
+    rec.remove_prefix(*len);
+    return true;
+  };
+  Hint h;
+  auto body_size = number();
+  auto size = body_size ? ParseInt<size_t>(*body_size) : std::nullopt;
+  auto created_text = number();
+  auto created = created_text ? ParseInt<int64_t>(*created_text) : std::nullopt;
+  if (!size || !created || !sized(h.method) || !sized(h.target) || !sized(h.content_type) ||
+      rec.size() != *size) {
+    return std::nullopt;
+  }
+  h.created_at_ms = *created;
+  h.body.assign(rec);
+  return h;
+}
 
 // HGETALL's flat [field, value, ...] as a map.
 std::map<std::string, std::string> FieldMap(const Reply& r) {
@@ -146,6 +203,12 @@ class RedisStore::Impl {
   const Script live_instances{redis::kLiveInstancesScript};
   const Script hash_change{redis::kHashChangeScript};
   const Script prune_tasks{redis::kPruneTasksScript};
+  const Script put_tombstones{redis::kPutTombstonesScript};
+  const Script prune_tombstones{redis::kPruneTombstonesScript};
+  const Script append_hint{redis::kAppendHintScript};
+  const Script peek_hints{redis::kPeekHintsScript};
+  const Script remove_hints{redis::kRemoveHintsScript};
+  const Script hint_backlogs{redis::kHintBacklogsScript};
 
   // The subscriber connection of WaitForStateChange (one waiter at a time);
   // null until the first wait, and again after it failed.
@@ -756,6 +819,164 @@ Result<std::vector<InstanceInfo>> RedisStore::LiveInstances() {
 }  // namespace miroir::store
 
 namespace miroir::store {
+
+// --- anti-entropy tombstones ---
+
+namespace {
+
+// pks per ZMSCORE: 10,000 pks are ten round trips of a bounded size.
+constexpr size_t kFindChunk = 1000;
+
+}  // namespace
+
+Result<void> RedisStore::PutTombstones(const std::string& index_uid, uint32_t shard,
+                                       const std::vector<std::string>& pks,
+                                       int64_t deleted_at_ms) {
+  if (pks.empty()) return {};
+  std::vector<std::string> argv;
+  argv.reserve(pks.size() + 1);
+  argv.push_back(std::to_string(deleted_at_ms));
+  argv.insert(argv.end(), pks.begin(), pks.end());
+  MIROIR_RETURN_IF_ERROR(impl_->EvalInt(
+      impl_->put_tombstones, "PutTombstones",
+      {impl_->p + "tomb:" + index_uid + ":" + std::to_string(shard), impl_->p + "tomb_keys"},
+      argv));
+  return {};
+}
+
+Result<std::map<std::string, int64_t>> RedisStore::FindTombstones(
+    const std::string& index_uid, uint32_t shard, const std::vector<std::string>& pks) {
+  std::map<std::string, int64_t> found;
+  const std::string key = impl_->p + "tomb:" + index_uid + ":" + std::to_string(shard);
+  for (size_t begin = 0; begin < pks.size(); begin += kFindChunk) {
+    const size_t end = std::min(pks.size(), begin + kFindChunk);
+    std::vector<std::string> args{"ZMSCORE", key};
+    args.insert(args.end(), pks.begin() + static_cast<ptrdiff_t>(begin),
+                pks.begin() + static_cast<ptrdiff_t>(end));
+    MIROIR_ASSIGN_OR_RETURN(Reply r, impl_->Call(args));
+    if (r.kind != Reply::Kind::kArray || r.elements.size() != end - begin) {
+      return impl_->Unexpected("ZMSCORE", r);
+    }
+    for (size_t i = 0; i < r.elements.size(); ++i) {
+      if (r.elements[i].is_nil()) continue;
+      auto ms = ParseScore(r.elements[i].str);
+      if (!ms) return impl_->Unexpected("ZMSCORE", r.elements[i]);
+      found[pks[begin + i]] = *ms;
+    }
+  }
+  return found;
+}
+
+Result<void> RedisStore::PutFilterTombstone(const std::string& index_uid,
+                                            const FilterTombstone& tombstone) {
+  MIROIR_RETURN_IF_ERROR(impl_->EvalInt(impl_->put_tombstones, "PutFilterTombstone",
+                                        {impl_->p + "ftomb:" + index_uid, impl_->p + "tomb_keys"},
+                                        {std::to_string(tombstone.deleted_at_ms),
+                                         tombstone.filter}));
+  return {};
+}
+
+Result<std::vector<FilterTombstone>> RedisStore::ListFilterTombstones(
+    const std::string& index_uid) {
+  // A zset orders by score, then by the member's bytes: oldest first.
+  MIROIR_ASSIGN_OR_RETURN(
+      Reply r, impl_->Call({"ZRANGE", impl_->p + "ftomb:" + index_uid, "0", "-1", "WITHSCORES"}));
+  if (r.kind != Reply::Kind::kArray || r.elements.size() % 2 != 0) {
+    return impl_->Unexpected("ZRANGE", r);
+  }
+  std::vector<FilterTombstone> out;
+  for (size_t i = 0; i < r.elements.size(); i += 2) {
+    auto ms = ParseScore(r.elements[i + 1].str);
+    if (!ms) return impl_->Internal("corrupt filter tombstone of index '" + index_uid + "'");
+    out.push_back(FilterTombstone{std::move(r.elements[i].str), *ms});
+  }
+  return out;
+}
+
+Result<size_t> RedisStore::PruneTombstones(int64_t before_ms) {
+  MIROIR_ASSIGN_OR_RETURN(int64_t n,
+                          impl_->EvalInt(impl_->prune_tombstones, "PruneTombstones",
+                                         {impl_->p + "tomb_keys"}, {std::to_string(before_ms)}));
+  return static_cast<size_t>(n);
+}
+
+// --- hinted handoff ---
+
+Result<bool> RedisStore::AppendHint(const Hint& hint, uint64_t max_bytes) {
+  MIROIR_ASSIGN_OR_RETURN(
+      int64_t seq,
+      impl_->EvalInt(impl_->append_hint, "AppendHint", {},
+                     {impl_->p, hint.node_id, Str(hint.body.size()),
+                      Str(std::min(max_bytes, kMaxUid)), std::to_string(hint.created_at_ms),
+                      EncodeHint(hint)}));
+  return seq > 0;
+}
+
+Result<std::vector<Hint>> RedisStore::PeekHints(const std::string& node_id, size_t limit) {
+  std::vector<Hint> out;
+  if (limit == 0) return out;  // ZRANGE 0 -1 would mean every hint
+  MIROIR_ASSIGN_OR_RETURN(
+      Reply r, impl_->Eval(impl_->peek_hints, "PeekHints",
+                           {impl_->p + "hint_order:" + node_id, impl_->p + "hints:" + node_id},
+                           {Str(std::min<uint64_t>(limit, kMaxUid) - 1)}));
+  if (r.kind != Reply::Kind::kArray || r.elements.size() % 2 != 0) {
+    return impl_->Unexpected("PeekHints", r);
+  }
+  for (size_t i = 0; i < r.elements.size(); i += 2) {
+    auto seq = ParseInt<uint64_t>(r.elements[i].str);
+    auto hint = DecodeHint(r.elements[i + 1].str);
+    if (!seq || !hint) {
+      return impl_->Internal("corrupt hint " + r.elements[i].str + " of node '" + node_id + "'");
+    }
+    hint->seq = *seq;
+    hint->node_id = node_id;
+    out.push_back(std::move(*hint));
+  }
+  return out;
+}
+
+Result<void> RedisStore::DropHints(const std::string& node_id, uint64_t through_seq) {
+  if (through_seq == 0) return {};  // seqs start at 1
+  MIROIR_RETURN_IF_ERROR(impl_->EvalInt(impl_->remove_hints, "DropHints", {},
+                                        {impl_->p, "drop", node_id,
+                                         Str(std::min(through_seq, kMaxUid))}));
+  return {};
+}
+
+Result<std::map<std::string, HintBacklog>> RedisStore::HintBacklogs() {
+  MIROIR_ASSIGN_OR_RETURN(Reply r,
+                          impl_->Eval(impl_->hint_backlogs, "HintBacklogs", {}, {impl_->p}));
+  if (r.kind != Reply::Kind::kArray || r.elements.size() % 4 != 0) {
+    return impl_->Unexpected("HintBacklogs", r);
+  }
+  std::map<std::string, HintBacklog> out;
+  for (size_t i = 0; i < r.elements.size(); i += 4) {
+    auto bytes = ParseInt<uint64_t>(r.elements[i + 2].str);
+    auto oldest = ParseScore(r.elements[i + 3].str);
+    if (r.elements[i + 1].kind != Reply::Kind::kInteger || !bytes || !oldest) {
+      return impl_->Unexpected("HintBacklogs", r);
+    }
+    out[r.elements[i].str] =
+        HintBacklog{static_cast<uint64_t>(r.elements[i + 1].integer), *bytes, *oldest};
+  }
+  return out;
+}
+
+Result<std::map<std::string, uint64_t>> RedisStore::ExpireHints(int64_t before_ms) {
+  MIROIR_ASSIGN_OR_RETURN(Reply r, impl_->Eval(impl_->remove_hints, "ExpireHints", {},
+                                               {impl_->p, "expire", std::to_string(before_ms)}));
+  if (r.kind != Reply::Kind::kArray || r.elements.size() % 2 != 0) {
+    return impl_->Unexpected("ExpireHints", r);
+  }
+  std::map<std::string, uint64_t> out;
+  for (size_t i = 0; i < r.elements.size(); i += 2) {
+    if (r.elements[i + 1].kind != Reply::Kind::kInteger) {
+      return impl_->Unexpected("ExpireHints", r);
+    }
+    out[r.elements[i].str] = static_cast<uint64_t>(r.elements[i + 1].integer);
+  }
+  return out;
+}
 
 // --- shared-state changes ---
 

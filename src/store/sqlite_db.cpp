@@ -62,6 +62,15 @@ Statement& Statement::Bind(int index, std::string_view value) {
   return *this;
 }
 
+Statement& Statement::BindBlob(int index, std::string_view value) {
+  // A zero-length blob needs a non-null pointer, or SQLite binds NULL.
+  static constexpr char kEmpty = 0;
+  int rc = sqlite3_bind_blob64(stmt_, index, value.empty() ? &kEmpty : value.data(), value.size(),
+                               SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+  return *this;
+}
+
 Statement& Statement::BindNull(int index) {
   int rc = sqlite3_bind_null(stmt_, index);
   if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
@@ -91,6 +100,12 @@ Result<void> Statement::Run() {
   }
 }
 
+void Statement::Reset() {
+  // Errors of the last step were reported by Step already.
+  sqlite3_reset(stmt_);
+  bind_rc_ = SQLITE_OK;
+}
+
 bool Statement::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
 int64_t Statement::Int(int col) const { return sqlite3_column_int64(stmt_, col); }
@@ -111,6 +126,13 @@ std::string Statement::Text(int col) const {
 std::optional<std::string> Statement::OptionalText(int col) const {
   if (IsNull(col)) return std::nullopt;
   return Text(col);
+}
+
+std::string Statement::Blob(int col) const {
+  const void* p = sqlite3_column_blob(stmt_, col);
+  if (p == nullptr) return {};
+  int n = sqlite3_column_bytes(stmt_, col);
+  return std::string(static_cast<const char*>(p), static_cast<size_t>(n));
 }
 
 Result<std::unique_ptr<Db>> Db::Open(const std::string& path, int busy_timeout_ms) {

@@ -37,6 +37,8 @@ class Statement {
 
   Statement& Bind(int index, int64_t value);
   Statement& Bind(int index, std::string_view value);
+  // Bytes as a BLOB: kept and compared byte for byte, never read as text.
+  Statement& BindBlob(int index, std::string_view value);
   Statement& BindNull(int index);
   Statement& Bind(int index, const std::optional<int64_t>& value);
   Statement& Bind(int index, const std::optional<std::string>& value);
@@ -45,12 +47,17 @@ class Statement {
   Result<bool> Step();
   // Steps to completion, ignoring any rows.
   Result<void> Run();
+  // Rewinds the statement to run it again; the bindings stay until rebound.
+  // (SQLite refuses binds on a statement stepped since its last reset.)
+  void Reset();
 
   bool IsNull(int col) const;
   int64_t Int(int col) const;
   std::optional<int64_t> OptionalInt(int col) const;
   std::string Text(int col) const;
   std::optional<std::string> OptionalText(int col) const;
+  // A BLOB column's bytes (a TEXT value's bytes too); empty for NULL.
+  std::string Blob(int col) const;
 
  private:
   Db* db_;

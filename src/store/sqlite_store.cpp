@@ -105,9 +105,57 @@ CREATE TABLE fenced_state (
   PRIMARY KEY (scope, key)
 ) WITHOUT ROWID;
 )sql",
+    // 3: anti-entropy tombstones and hinted handoff. Times are milliseconds,
+    // as the interface gives them. hint_queues keeps one row per node that
+    // ever had a hint, never deleted: its last_seq is what keeps seqs from
+    // being reused once the queue has emptied; count and bytes are kept with
+    // every change so the bound check and HintBacklogs read no hints.
+    // Hints are a rowid table: bodies can be large, which WITHOUT ROWID
+    // tables store badly.
+    R"sql(
+CREATE TABLE tombstones (
+  index_uid     TEXT NOT NULL,
+  shard         INTEGER NOT NULL,
+  pk            TEXT NOT NULL,
+  deleted_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (index_uid, shard, pk)
+) WITHOUT ROWID;
+CREATE INDEX tombstones_by_deleted_at ON tombstones (deleted_at_ms);
+
+CREATE TABLE filter_tombstones (
+  index_uid     TEXT NOT NULL,
+  filter_text   TEXT NOT NULL,
+  deleted_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (index_uid, filter_text)
+);
+CREATE INDEX filter_tombstones_by_deleted_at ON filter_tombstones (deleted_at_ms);
+
+CREATE TABLE hint_queues (
+  node_id  TEXT PRIMARY KEY,
+  last_seq INTEGER NOT NULL,
+  count    INTEGER NOT NULL,
+  bytes    INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE hints (
+  node_id       TEXT NOT NULL,
+  seq           INTEGER NOT NULL,
+  method        TEXT NOT NULL,
+  target        TEXT NOT NULL,
+  content_type  TEXT NOT NULL,
+  body          BLOB NOT NULL,
+  body_size     INTEGER NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (node_id, seq)
+);
+CREATE INDEX hints_by_created_at ON hints (node_id, created_at_ms);
+)sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
+
+// Pks per FindTombstones statement: far below SQLite's bound on parameters
+// (32766), large enough that 10,000 pks take 20 statements.
+constexpr size_t kFindBatch = 500;
 
 constexpr std::string_view kTaskColumns =
     "uid, index_uid, type, status, canceled_by, enqueued_at, started_at, finished_at, payload";
@@ -652,6 +700,227 @@ class SqliteStore::Impl {
     return true;
   }
 
+  // --- anti-entropy tombstones ---
+
+  Result<void> PutTombstones(const std::string& index_uid, uint32_t shard,
+                             const std::vector<std::string>& pks, int64_t deleted_at_ms) {
+    if (pks.empty()) return {};
+    // One transaction: all of the pks or none, and one commit (one fsync).
+    MIROIR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*db_));
+    MIROIR_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db_->Prepare("INSERT INTO tombstones (index_uid, shard, pk, deleted_at_ms) "
+                     "VALUES (?, ?, ?, ?) ON CONFLICT (index_uid, shard, pk) DO UPDATE "
+                     "SET deleted_at_ms = excluded.deleted_at_ms "
+                     "WHERE excluded.deleted_at_ms > deleted_at_ms"));
+    for (const auto& pk : pks) {
+      stmt.Bind(1, std::string_view(index_uid))
+          .Bind(2, static_cast<int64_t>(shard))
+          .Bind(3, std::string_view(pk))
+          .Bind(4, deleted_at_ms);
+      MIROIR_RETURN_IF_ERROR(stmt.Run());
+      stmt.Reset();
+    }
+    return tx.Commit();
+  }
+
+  Result<std::map<std::string, int64_t>> FindTombstones(const std::string& index_uid,
+                                                        uint32_t shard,
+                                                        const std::vector<std::string>& pks) {
+    std::map<std::string, int64_t> found;
+    if (pks.empty()) return found;
+    // Batches of kFindBatch pks in one IN list; a short last batch is padded
+    // with NULLs (which match nothing), so there is one statement text only.
+    static const std::string kSql = [] {
+      std::string sql =
+          "SELECT pk, deleted_at_ms FROM tombstones WHERE index_uid = ? AND shard = ? AND pk IN (";
+      for (size_t i = 0; i < kFindBatch; ++i) sql += i == 0 ? "?" : ", ?";
+      return sql + ")";
+    }();
+    MIROIR_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(kSql));
+    for (size_t begin = 0; begin < pks.size(); begin += kFindBatch) {
+      stmt.Bind(1, std::string_view(index_uid)).Bind(2, static_cast<int64_t>(shard));
+      for (size_t i = 0; i < kFindBatch; ++i) {
+        int param = static_cast<int>(3 + i);
+        if (begin + i < pks.size()) {
+          stmt.Bind(param, std::string_view(pks[begin + i]));
+        } else {
+          stmt.BindNull(param);
+        }
+      }
+      for (;;) {
+        MIROIR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+        if (!row) break;
+        found[stmt.Text(0)] = stmt.Int(1);
+      }
+      stmt.Reset();
+    }
+    return found;
+  }
+
+  Result<void> PutFilterTombstone(const std::string& index_uid, const FilterTombstone& t) {
+    MIROIR_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db_->Prepare("INSERT INTO filter_tombstones (index_uid, filter_text, deleted_at_ms) "
+                     "VALUES (?, ?, ?) ON CONFLICT (index_uid, filter_text) DO UPDATE "
+                     "SET deleted_at_ms = excluded.deleted_at_ms "
+                     "WHERE excluded.deleted_at_ms > deleted_at_ms"));
+    stmt.Bind(1, std::string_view(index_uid))
+        .Bind(2, std::string_view(t.filter))
+        .Bind(3, t.deleted_at_ms);
+    return stmt.Run();
+  }
+
+  Result<std::vector<FilterTombstone>> ListFilterTombstones(const std::string& index_uid) {
+    // Ties of time are ordered by the filter's bytes, as Redis orders a zset.
+    MIROIR_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db_->Prepare("SELECT filter_text, deleted_at_ms FROM filter_tombstones "
+                     "WHERE index_uid = ? ORDER BY deleted_at_ms, filter_text"));
+    stmt.Bind(1, std::string_view(index_uid));
+    std::vector<FilterTombstone> out;
+    for (;;) {
+      MIROIR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) return out;
+      out.push_back(FilterTombstone{stmt.Text(0), stmt.Int(1)});
+    }
+  }
+
+  Result<size_t> PruneTombstones(int64_t before_ms) {
+    MIROIR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*db_));
+    size_t deleted = 0;
+    for (const char* sql : {"DELETE FROM tombstones WHERE deleted_at_ms < ?",
+                            "DELETE FROM filter_tombstones WHERE deleted_at_ms < ?"}) {
+      MIROIR_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(sql));
+      stmt.Bind(1, before_ms);
+      MIROIR_RETURN_IF_ERROR(stmt.Run());
+      deleted += static_cast<size_t>(db_->Changes());
+    }
+    MIROIR_RETURN_IF_ERROR(tx.Commit());
+    return deleted;
+  }
+
+  // --- hinted handoff ---
+
+  Result<bool> AppendHint(const Hint& hint, uint64_t max_bytes) {
+    const uint64_t size = hint.body.size();
+    MIROIR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*db_));
+    {
+      MIROIR_ASSIGN_OR_RETURN(Statement read,
+                              db_->Prepare("SELECT bytes FROM hint_queues WHERE node_id = ?"));
+      read.Bind(1, std::string_view(hint.node_id));
+      MIROIR_ASSIGN_OR_RETURN(bool row, read.Step());
+      const uint64_t bytes = row ? static_cast<uint64_t>(read.Int(0)) : 0;
+      if (size > max_bytes || bytes > max_bytes - size) return false;  // rolls back
+    }
+    int64_t seq = 0;
+    {
+      MIROIR_ASSIGN_OR_RETURN(
+          Statement bump,
+          db_->Prepare("INSERT INTO hint_queues (node_id, last_seq, count, bytes) "
+                       "VALUES (?, 1, 1, ?) ON CONFLICT (node_id) DO UPDATE "
+                       "SET last_seq = last_seq + 1, count = count + 1, "
+                       "bytes = bytes + excluded.bytes RETURNING last_seq"));
+      bump.Bind(1, std::string_view(hint.node_id)).Bind(2, static_cast<int64_t>(size));
+      MIROIR_ASSIGN_OR_RETURN(bool row, bump.Step());
+      if (!row) return db_->Internal("no hint seq for node " + hint.node_id);
+      seq = bump.Int(0);
+      MIROIR_RETURN_IF_ERROR(bump.Run());  // finish the statement before the commit
+    }
+    {
+      MIROIR_ASSIGN_OR_RETURN(
+          Statement insert,
+          db_->Prepare("INSERT INTO hints (node_id, seq, method, target, content_type, body, "
+                       "body_size, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+      insert.Bind(1, std::string_view(hint.node_id))
+          .Bind(2, seq)
+          .Bind(3, std::string_view(hint.method))
+          .Bind(4, std::string_view(hint.target))
+          .Bind(5, std::string_view(hint.content_type))
+          .BindBlob(6, hint.body)
+          .Bind(7, static_cast<int64_t>(size))
+          .Bind(8, hint.created_at_ms);
+      MIROIR_RETURN_IF_ERROR(insert.Run());
+    }
+    MIROIR_RETURN_IF_ERROR(tx.Commit());
+    return true;
+  }
+
+  Result<std::vector<Hint>> PeekHints(const std::string& node_id, size_t limit) {
+    MIROIR_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db_->Prepare("SELECT seq, method, target, content_type, body, created_at_ms FROM hints "
+                     "WHERE node_id = ? ORDER BY seq LIMIT ?"));
+    stmt.Bind(1, std::string_view(node_id))
+        .Bind(2, static_cast<int64_t>(std::min<uint64_t>(limit, kMaxSqlInt)));
+    std::vector<Hint> out;
+    for (;;) {
+      MIROIR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) return out;
+      Hint h;
+      h.seq = static_cast<uint64_t>(stmt.Int(0));
+      h.node_id = node_id;
+      h.method = stmt.Text(1);
+      h.target = stmt.Text(2);
+      h.content_type = stmt.Text(3);
+      h.body = stmt.Blob(4);
+      h.created_at_ms = stmt.Int(5);
+      out.push_back(std::move(h));
+    }
+  }
+
+  Result<void> DropHints(const std::string& node_id, uint64_t through_seq) {
+    if (through_seq == 0) return {};  // seqs start at 1
+    const int64_t through = static_cast<int64_t>(std::min(through_seq, kMaxSqlInt));
+    MIROIR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*db_));
+    MIROIR_RETURN_IF_ERROR(RemoveHints(
+        node_id, "SELECT COUNT(*), COALESCE(SUM(body_size), 0) FROM hints "
+                 "WHERE node_id = ? AND seq <= ?",
+        "DELETE FROM hints WHERE node_id = ? AND seq <= ?", through));
+    return tx.Commit();
+  }
+
+  Result<std::map<std::string, HintBacklog>> HintBacklogs() {
+    // The oldest time is one lookup in hints_by_created_at per node.
+    MIROIR_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db_->Prepare("SELECT q.node_id, q.count, q.bytes, (SELECT MIN(h.created_at_ms) "
+                     "FROM hints h WHERE h.node_id = q.node_id) "
+                     "FROM hint_queues q WHERE q.count > 0"));
+    std::map<std::string, HintBacklog> out;
+    for (;;) {
+      MIROIR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) return out;
+      out[stmt.Text(0)] = HintBacklog{static_cast<uint64_t>(stmt.Int(1)),
+                                      static_cast<uint64_t>(stmt.Int(2)), stmt.Int(3)};
+    }
+  }
+
+  Result<std::map<std::string, uint64_t>> ExpireHints(int64_t before_ms) {
+    MIROIR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*db_));
+    std::vector<std::string> nodes;
+    {
+      MIROIR_ASSIGN_OR_RETURN(Statement stmt,
+                              db_->Prepare("SELECT node_id FROM hint_queues WHERE count > 0"));
+      for (;;) {
+        MIROIR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+        if (!row) break;
+        nodes.push_back(stmt.Text(0));
+      }
+    }
+    std::map<std::string, uint64_t> expired;
+    for (const auto& node : nodes) {
+      MIROIR_ASSIGN_OR_RETURN(
+          uint64_t n,
+          RemoveHints(node, "SELECT COUNT(*), COALESCE(SUM(body_size), 0) FROM hints "
+                            "WHERE node_id = ? AND created_at_ms < ?",
+                      "DELETE FROM hints WHERE node_id = ? AND created_at_ms < ?", before_ms));
+      if (n > 0) expired[node] = n;
+    }
+    MIROIR_RETURN_IF_ERROR(tx.Commit());
+    return expired;
+  }
+
   Result<std::optional<std::string>> FencedGet(const std::string& scope, const std::string& key) {
     MIROIR_ASSIGN_OR_RETURN(
         Statement stmt,
@@ -684,6 +953,37 @@ class SqliteStore::Impl {
         .Bind(3, static_cast<int64_t>(lease.token))
         .Bind(4, expires_at);
     return stmt.Run();
+  }
+
+  // Deletes the node's hints that `count_sql` counts and `delete_sql`
+  // deletes (both bound to node id and `bound`), and takes them off the
+  // queue's count and bytes; returns how many. REQUIRES: in a transaction.
+  Result<uint64_t> RemoveHints(const std::string& node_id, const char* count_sql,
+                               const char* delete_sql, int64_t bound) {
+    int64_t count = 0;
+    int64_t bytes = 0;
+    {
+      MIROIR_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(count_sql));
+      stmt.Bind(1, std::string_view(node_id)).Bind(2, bound);
+      MIROIR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (row) {
+        count = stmt.Int(0);
+        bytes = stmt.Int(1);
+      }
+    }
+    if (count == 0) return uint64_t{0};
+    {
+      MIROIR_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(delete_sql));
+      stmt.Bind(1, std::string_view(node_id)).Bind(2, bound);
+      MIROIR_RETURN_IF_ERROR(stmt.Run());
+    }
+    MIROIR_ASSIGN_OR_RETURN(
+        Statement update,
+        db_->Prepare("UPDATE hint_queues SET count = count - ?, bytes = bytes - ? "
+                     "WHERE node_id = ?"));
+    update.Bind(1, count).Bind(2, bytes).Bind(3, std::string_view(node_id));
+    MIROIR_RETURN_IF_ERROR(update.Run());
+    return static_cast<uint64_t>(count);
   }
 
   Result<void> Migrate() {
@@ -872,6 +1172,42 @@ Result<uint64_t> SqliteStore::StateGeneration() { return uint64_t{0}; }
 Result<uint64_t> SqliteStore::WaitForStateChange(uint64_t seen, std::chrono::milliseconds timeout) {
   std::this_thread::sleep_for(timeout);
   return seen;
+}
+
+Result<void> SqliteStore::PutTombstones(const std::string& index_uid, uint32_t shard,
+                                        const std::vector<std::string>& pks,
+                                        int64_t deleted_at_ms) {
+  MIROIR_SQLITE_CALL(PutTombstones(index_uid, shard, pks, deleted_at_ms));
+}
+Result<std::map<std::string, int64_t>> SqliteStore::FindTombstones(
+    const std::string& index_uid, uint32_t shard, const std::vector<std::string>& pks) {
+  MIROIR_SQLITE_CALL(FindTombstones(index_uid, shard, pks));
+}
+Result<void> SqliteStore::PutFilterTombstone(const std::string& index_uid,
+                                             const FilterTombstone& tombstone) {
+  MIROIR_SQLITE_CALL(PutFilterTombstone(index_uid, tombstone));
+}
+Result<std::vector<FilterTombstone>> SqliteStore::ListFilterTombstones(
+    const std::string& index_uid) {
+  MIROIR_SQLITE_CALL(ListFilterTombstones(index_uid));
+}
+Result<size_t> SqliteStore::PruneTombstones(int64_t before_ms) {
+  MIROIR_SQLITE_CALL(PruneTombstones(before_ms));
+}
+Result<bool> SqliteStore::AppendHint(const Hint& hint, uint64_t max_bytes) {
+  MIROIR_SQLITE_CALL(AppendHint(hint, max_bytes));
+}
+Result<std::vector<Hint>> SqliteStore::PeekHints(const std::string& node_id, size_t limit) {
+  MIROIR_SQLITE_CALL(PeekHints(node_id, limit));
+}
+Result<void> SqliteStore::DropHints(const std::string& node_id, uint64_t through_seq) {
+  MIROIR_SQLITE_CALL(DropHints(node_id, through_seq));
+}
+Result<std::map<std::string, HintBacklog>> SqliteStore::HintBacklogs() {
+  MIROIR_SQLITE_CALL(HintBacklogs());
+}
+Result<std::map<std::string, uint64_t>> SqliteStore::ExpireHints(int64_t before_ms) {
+  MIROIR_SQLITE_CALL(ExpireHints(before_ms));
 }
 
 #undef MIROIR_SQLITE_CALL

@@ -19,6 +19,15 @@
 //   state:<scope>            hash: the scope's fenced state
 //   instance:<id>            JSON of a live instance, expiring with its TTL
 //   instances                set of instance ids (pruned of expired ones)
+//   tomb:<index>:<shard>     zset pk -> deleted_at_ms (ZADD GT: newest wins)
+//   ftomb:<index>            zset filter -> deleted_at_ms (newest wins)
+//   tomb_keys                set of the tomb:/ftomb: keys, for PruneTombstones
+//   hint_seq:<node>          the node's last hint seq (INCR; never deleted)
+//   hints:<node>             hash seq -> hint record (length-prefixed fields)
+//   hint_order:<node>        zset of the node's pending seqs, score = seq
+//   hint_times:<node>        zset of the same seqs, score = created_at_ms
+//   hint_bytes               hash node -> body bytes of its pending hints
+//   hint_nodes               set of nodes with pending hints
 // Every write that touches several keys is one Lua script, so a failure
 // (timeout, Redis dying) leaves either all of it or none of it.
 //
@@ -44,9 +53,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "miroir/core/error.hpp"
 #include "miroir/store/coordination.hpp"
@@ -122,6 +133,26 @@ class RedisStore final : public Store, public Coordination {
   Result<std::optional<TopologyRecord>> LoadTopology() override;
   Result<bool> CompareAndSetTopology(uint64_t expected_epoch,
                                      const TopologyRecord& record) override;
+
+  // Tombstones and hints. Every write is one script (PutTombstones too,
+  // however many pks); FindTombstones reads in ZMSCORE chunks of 1,000 pks.
+  // Times are zset scores: exact while |ms| < 2^53. Hint seqs start at 1
+  // per node; the counter outlives the queue, so seqs are never reused
+  // while Redis keeps its data.
+  Result<void> PutTombstones(const std::string& index_uid, uint32_t shard,
+                             const std::vector<std::string>& pks,
+                             int64_t deleted_at_ms) override;
+  Result<std::map<std::string, int64_t>> FindTombstones(
+      const std::string& index_uid, uint32_t shard, const std::vector<std::string>& pks) override;
+  Result<void> PutFilterTombstone(const std::string& index_uid,
+                                  const FilterTombstone& tombstone) override;
+  Result<std::vector<FilterTombstone>> ListFilterTombstones(const std::string& index_uid) override;
+  Result<size_t> PruneTombstones(int64_t before_ms) override;
+  Result<bool> AppendHint(const Hint& hint, uint64_t max_bytes) override;
+  Result<std::vector<Hint>> PeekHints(const std::string& node_id, size_t limit) override;
+  Result<void> DropHints(const std::string& node_id, uint64_t through_seq) override;
+  Result<std::map<std::string, HintBacklog>> HintBacklogs() override;
+  Result<std::map<std::string, uint64_t>> ExpireHints(int64_t before_ms) override;
 
   // Coordination (coordination.hpp).
   Result<std::optional<Lease>> AcquireLease(const std::string& scope, const std::string& holder,

@@ -30,6 +30,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "miroir/core/error.hpp"
 #include "miroir/store/coordination.hpp"
@@ -97,6 +98,24 @@ class SqliteStore final : public Store, public Coordination {
   Result<std::optional<TopologyRecord>> LoadTopology() override;
   Result<bool> CompareAndSetTopology(uint64_t expected_epoch,
                                      const TopologyRecord& record) override;
+
+  // Tombstones and hints: each call is one transaction. Hint seqs start at 1
+  // per node and are kept in the file, so a reopened store goes on from the
+  // last one handed out; a through_seq above INT64_MAX drops everything.
+  Result<void> PutTombstones(const std::string& index_uid, uint32_t shard,
+                             const std::vector<std::string>& pks,
+                             int64_t deleted_at_ms) override;
+  Result<std::map<std::string, int64_t>> FindTombstones(
+      const std::string& index_uid, uint32_t shard, const std::vector<std::string>& pks) override;
+  Result<void> PutFilterTombstone(const std::string& index_uid,
+                                  const FilterTombstone& tombstone) override;
+  Result<std::vector<FilterTombstone>> ListFilterTombstones(const std::string& index_uid) override;
+  Result<size_t> PruneTombstones(int64_t before_ms) override;
+  Result<bool> AppendHint(const Hint& hint, uint64_t max_bytes) override;
+  Result<std::vector<Hint>> PeekHints(const std::string& node_id, size_t limit) override;
+  Result<void> DropHints(const std::string& node_id, uint64_t through_seq) override;
+  Result<std::map<std::string, HintBacklog>> HintBacklogs() override;
+  Result<std::map<std::string, uint64_t>> ExpireHints(int64_t before_ms) override;
 
   // Coordination (coordination.hpp), for the one instance an embedded store
   // serves: leases, fencing tokens and fenced state persist in the file (a

@@ -73,6 +73,46 @@ struct IndexRecord {
   SystemTime updated_at;
 };
 
+// A delete anti-entropy must not undo (ARCHITECTURE §4): a document of the
+// shard whose `_miroir_updated_at` is older than `deleted_at_ms` is deleted
+// wherever it is found, never copied back.
+struct Tombstone {
+  std::string pk;  // the document id as text (core DeleteIdText)
+  int64_t deleted_at_ms = 0;
+  bool operator==(const Tombstone&) const = default;
+};
+
+// A delete by filter (`filter` is the request's filter as JSON text) or of
+// every document (`filter` empty): it deleted whatever matched then, so a
+// matching document older than `deleted_at_ms` must not come back.
+struct FilterTombstone {
+  std::string filter;
+  int64_t deleted_at_ms = 0;
+  bool operator==(const FilterTombstone&) const = default;
+};
+
+// One write a node missed while the others took it (hinted handoff): the
+// exact request that node would have been sent, replayed in order once it
+// is healthy again.
+struct Hint {
+  uint64_t seq = 0;  // assigned by AppendHint; increases per node, never reused
+  std::string node_id;
+  std::string method;  // "POST", "PUT", "DELETE"
+  std::string target;  // path and query, as sent to the node
+  std::string content_type;  // empty when the request has no body type
+  std::string body;
+  int64_t created_at_ms = 0;
+  bool operator==(const Hint&) const = default;
+};
+
+// What one node's pending hints amount to.
+struct HintBacklog {
+  uint64_t count = 0;
+  uint64_t bytes = 0;  // sum of the hints' body sizes
+  int64_t oldest_created_at_ms = 0;
+  bool operator==(const HintBacklog&) const = default;
+};
+
 // The persisted topology: the spec as JSON (see app/topology_codec) and its epoch.
 struct TopologyRecord {
   uint64_t epoch = 0;
@@ -130,6 +170,47 @@ class Store {
   // yet). Returns false, storing nothing, when another writer got there first.
   virtual Result<bool> CompareAndSetTopology(uint64_t expected_epoch,
                                              const TopologyRecord& record) = 0;
+
+  // --- anti-entropy tombstones (workers/anti_entropy.hpp) ---
+  // Records that `pks` of the index's shard were deleted at `deleted_at_ms`;
+  // a pk that already has a newer tombstone keeps it. All or nothing; empty
+  // `pks` writes nothing.
+  virtual Result<void> PutTombstones(const std::string& index_uid, uint32_t shard,
+                                     const std::vector<std::string>& pks,
+                                     int64_t deleted_at_ms) = 0;
+  // The tombstones of those of `pks` that have one (pk -> deleted_at_ms);
+  // pks without one are absent. Meant for thousands of pks per call.
+  virtual Result<std::map<std::string, int64_t>> FindTombstones(
+      const std::string& index_uid, uint32_t shard, const std::vector<std::string>& pks) = 0;
+  // One filter tombstone per index and filter: as for pks, the newest time
+  // wins (an older delete by the same filter is implied by the newer one),
+  // so a repeated filter, at the same time or not, is stored once.
+  virtual Result<void> PutFilterTombstone(const std::string& index_uid,
+                                          const FilterTombstone& tombstone) = 0;
+  // The index's filter tombstones, oldest first (ties: by filter bytes).
+  virtual Result<std::vector<FilterTombstone>> ListFilterTombstones(
+      const std::string& index_uid) = 0;
+  // Deletes every tombstone (both kinds, every index) with deleted_at_ms <
+  // `before_ms`; returns how many.
+  virtual Result<size_t> PruneTombstones(int64_t before_ms) = 0;
+
+  // --- hinted handoff (workers/hint_replayer.hpp) ---
+  // Appends `hint` (its seq is ignored and assigned) to its node's queue,
+  // unless the queue's bytes (sum of body sizes) would then exceed
+  // `max_bytes`: false, storing nothing and using no seq, in that case — a
+  // single body larger than `max_bytes` included. Seqs start at 1.
+  virtual Result<bool> AppendHint(const Hint& hint, uint64_t max_bytes) = 0;
+  // The node's oldest hints, in append order, at most `limit`; every field
+  // as appended (bodies byte for byte), seq as assigned.
+  virtual Result<std::vector<Hint>> PeekHints(const std::string& node_id, size_t limit) = 0;
+  // Removes the node's hints whose seq <= `through_seq` (replayed); hints
+  // appended after them stay.
+  virtual Result<void> DropHints(const std::string& node_id, uint64_t through_seq) = 0;
+  // Every node with at least one pending hint, and nothing else.
+  virtual Result<std::map<std::string, HintBacklog>> HintBacklogs() = 0;
+  // Deletes hints with created_at_ms < `before_ms`; returns how many per
+  // node, nodes that lost none omitted. Byte counts follow.
+  virtual Result<std::map<std::string, uint64_t>> ExpireHints(int64_t before_ms) = 0;
 };
 
 }  // namespace miroir::store

@@ -166,6 +166,32 @@ TEST_F(SqliteStoreTest, RefusesAFileFromANewerSchema) {
   EXPECT_NE(r.error().message.find("newer Miroir"), std::string::npos) << r.error().message;
 }
 
+TEST_F(SqliteStoreTest, MigratesAVersionTwoFileToTombstonesAndHints) {
+  // A file as schema 2 left it: the same tables minus those of migration 3.
+  ASSERT_TRUE(store_->PutTask(MakeTask(0, "movies", "indexCreation", TaskStatus::kSucceeded, 1)));
+  store_.reset();
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path_.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "DROP TABLE tombstones; DROP TABLE filter_tombstones; "
+                         "DROP TABLE hints; DROP TABLE hint_queues; "
+                         "UPDATE schema_version SET version = 2",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+
+  store_ = Open();
+  ASSERT_NE(store_, nullptr);
+  EXPECT_TRUE(Value(store_->GetTask(0)).has_value());
+  ASSERT_TRUE(store_->PutTombstones("movies", 0, {"a"}, 5));
+  EXPECT_EQ(Value(store_->FindTombstones("movies", 0, {"a"})).at("a"), 5);
+  Hint h;
+  h.node_id = "n1";
+  h.body = "x";
+  EXPECT_TRUE(Value(store_->AppendHint(h, 10)));
+  EXPECT_EQ(Value(store_->PeekHints("n1", 1)).at(0).seq, 1u);
+}
+
 TEST_F(SqliteStoreTest, RefusesAFileThatIsNotADatabase) {
   store_.reset();
   std::string junk = (dir_.path() / "junk.db").string();

@@ -9,6 +9,8 @@
 #pragma once
 
 #include <algorithm>
+#include <limits>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -620,6 +622,360 @@ TYPED_TEST_P(StoreBehaviourTest, EverythingSurvivesReopen) {
   EXPECT_EQ((*this->store_->LoadTopology())->epoch, 5u);
 }
 
+// --- anti-entropy tombstones ---
+
+TYPED_TEST_P(StoreBehaviourTest, TombstonesKeepTheNewestTimePerPk) {
+  Store& s = *this->store_;
+  ASSERT_TRUE(s.PutTombstones("movies", 3, {"a", "b"}, 200));
+  ASSERT_TRUE(s.PutTombstones("movies", 3, {"a", "c"}, 100));  // older: a keeps 200
+  ASSERT_TRUE(s.PutTombstones("movies", 3, {"b"}, 300));       // newer: b moves on
+  ASSERT_TRUE(s.PutTombstones("movies", 3, {"c"}, 100));       // same time: no change
+  auto found = Value(s.FindTombstones("movies", 3, {"a", "b", "c", "missing"}));
+  EXPECT_EQ(found, (std::map<std::string, int64_t>{{"a", 200}, {"b", 300}, {"c", 100}}));
+}
+
+TYPED_TEST_P(StoreBehaviourTest, FindTombstonesReturnsOnlyPksWithOneInThatIndexAndShard) {
+  Store& s = *this->store_;
+  EXPECT_TRUE(Value(s.FindTombstones("movies", 0, {"a", "b"})).empty());
+  ASSERT_TRUE(s.PutTombstones("movies", 0, {"a", "x y", "\xc3\xa9t\xc3\xa9"}, 10));
+  ASSERT_TRUE(s.PutTombstones("movies", 0, {}, 99));  // nothing to record
+  EXPECT_EQ(Value(s.FindTombstones("movies", 0, {"a", "b", "x y", "\xc3\xa9t\xc3\xa9", "a"})),
+            (std::map<std::string, int64_t>{{"a", 10}, {"x y", 10}, {"\xc3\xa9t\xc3\xa9", 10}}));
+  EXPECT_TRUE(Value(s.FindTombstones("movies", 1, {"a"})).empty());   // another shard
+  EXPECT_TRUE(Value(s.FindTombstones("movie", 0, {"a"})).empty());    // another index
+  EXPECT_TRUE(Value(s.FindTombstones("movies", 0, {})).empty());
+}
+
+TYPED_TEST_P(StoreBehaviourTest, FindTombstonesOfTenThousandPks) {
+  Store& s = *this->store_;
+  // Tombstones for the even ids 0..19998 (one call), then a lookup of
+  // 10,000 ids of which every other one has a tombstone.
+  std::vector<std::string> even;
+  for (int i = 0; i < 20000; i += 2) even.push_back("doc-" + std::to_string(i));
+  ASSERT_TRUE(s.PutTombstones("big", 7, even, 1'700'000'000'000));
+  std::vector<std::string> wanted;
+  for (int i = 5000; i < 15000; ++i) wanted.push_back("doc-" + std::to_string(i));
+  auto found = Value(s.FindTombstones("big", 7, wanted));
+  ASSERT_EQ(found.size(), 5000u);
+  for (int i = 5000; i < 15000; ++i) {
+    auto it = found.find("doc-" + std::to_string(i));
+    if (i % 2 == 0) {
+      ASSERT_NE(it, found.end()) << i;
+      EXPECT_EQ(it->second, 1'700'000'000'000);
+    } else {
+      EXPECT_EQ(it, found.end()) << i;
+    }
+  }
+}
+
+TYPED_TEST_P(StoreBehaviourTest, FilterTombstonesAreListedOldestFirstPerIndex) {
+  Store& s = *this->store_;
+  EXPECT_TRUE(Value(s.ListFilterTombstones("movies")).empty());
+  ASSERT_TRUE(s.PutFilterTombstone("movies", {"\"genre = drama\"", 300}));
+  ASSERT_TRUE(s.PutFilterTombstone("movies", {"", 100}));  // every document
+  ASSERT_TRUE(s.PutFilterTombstone("books", {"\"year < 1900\"", 50}));
+  ASSERT_TRUE(s.PutFilterTombstone("movies", {"\"year < 2000\"", 300}));
+  ASSERT_TRUE(s.PutFilterTombstone("movies", {"\"a = 1\"", 200}));
+  const std::vector<FilterTombstone> movies{
+      {"", 100}, {"\"a = 1\"", 200}, {"\"genre = drama\"", 300}, {"\"year < 2000\"", 300}};
+  EXPECT_EQ(Value(s.ListFilterTombstones("movies")), movies);
+  EXPECT_EQ(Value(s.ListFilterTombstones("books")),
+            (std::vector<FilterTombstone>{{"\"year < 1900\"", 50}}));
+  EXPECT_TRUE(Value(s.ListFilterTombstones("movie")).empty());
+
+  // One tombstone per filter, the newest time winning: a repeat at the same
+  // time or an older one changes nothing; a newer one moves it.
+  ASSERT_TRUE(s.PutFilterTombstone("movies", {"", 100}));
+  ASSERT_TRUE(s.PutFilterTombstone("movies", {"\"a = 1\"", 150}));
+  EXPECT_EQ(Value(s.ListFilterTombstones("movies")), movies);
+  ASSERT_TRUE(s.PutFilterTombstone("movies", {"", 400}));
+  EXPECT_EQ(Value(s.ListFilterTombstones("movies")),
+            (std::vector<FilterTombstone>{{"\"a = 1\"", 200},
+                                          {"\"genre = drama\"", 300},
+                                          {"\"year < 2000\"", 300},
+                                          {"", 400}}));
+}
+
+TYPED_TEST_P(StoreBehaviourTest, PruneTombstonesDeletesBothKindsOlderThanTheCutoff) {
+  Store& s = *this->store_;
+  ASSERT_TRUE(s.PutTombstones("movies", 0, {"a", "b"}, 100));
+  ASSERT_TRUE(s.PutTombstones("movies", 1, {"c"}, 199));
+  ASSERT_TRUE(s.PutTombstones("movies", 1, {"d"}, 200));  // at the cutoff: kept
+  ASSERT_TRUE(s.PutTombstones("books", 0, {"e"}, 50));
+  ASSERT_TRUE(s.PutTombstones("books", 0, {"f"}, 500));
+  ASSERT_TRUE(s.PutFilterTombstone("movies", {"\"x = 1\"", 150}));
+  ASSERT_TRUE(s.PutFilterTombstone("movies", {"\"x = 2\"", 250}));
+  ASSERT_TRUE(s.PutFilterTombstone("books", {"", 10}));
+
+  EXPECT_EQ(Value(s.PruneTombstones(200)), 6u);  // a, b, c, e and two filters
+  EXPECT_TRUE(Value(s.FindTombstones("movies", 0, {"a", "b"})).empty());
+  EXPECT_EQ(Value(s.FindTombstones("movies", 1, {"c", "d"})),
+            (std::map<std::string, int64_t>{{"d", 200}}));
+  EXPECT_EQ(Value(s.FindTombstones("books", 0, {"e", "f"})),
+            (std::map<std::string, int64_t>{{"f", 500}}));
+  EXPECT_EQ(Value(s.ListFilterTombstones("movies")),
+            (std::vector<FilterTombstone>{{"\"x = 2\"", 250}}));
+  EXPECT_TRUE(Value(s.ListFilterTombstones("books")).empty());
+
+  EXPECT_EQ(Value(s.PruneTombstones(200)), 0u);  // nothing left that old
+  // A shard emptied by a prune takes new tombstones as before.
+  ASSERT_TRUE(s.PutTombstones("movies", 0, {"a"}, 600));
+  EXPECT_EQ(Value(s.FindTombstones("movies", 0, {"a"})),
+            (std::map<std::string, int64_t>{{"a", 600}}));
+  EXPECT_EQ(Value(s.PruneTombstones(1000)), 4u);  // d, f, a, "x = 2"
+  EXPECT_TRUE(Value(s.FindTombstones("movies", 1, {"d"})).empty());
+}
+
+TYPED_TEST_P(StoreBehaviourTest, TombstonesSurviveReopen) {
+  ASSERT_TRUE(this->store_->PutTombstones("movies", 2, {"a"}, 42));
+  ASSERT_TRUE(this->store_->PutFilterTombstone("movies", {"\"f\"", 43}));
+  this->Reopen();
+  EXPECT_EQ(Value(this->store_->FindTombstones("movies", 2, {"a"})),
+            (std::map<std::string, int64_t>{{"a", 42}}));
+  EXPECT_EQ(Value(this->store_->ListFilterTombstones("movies")),
+            (std::vector<FilterTombstone>{{"\"f\"", 43}}));
+}
+
+// --- hinted handoff ---
+
+inline Hint MakeHint(std::string node, std::string body, int64_t created_at_ms,
+                     std::string target = "/indexes/movies/documents") {
+  Hint h;
+  h.node_id = std::move(node);
+  h.method = "POST";
+  h.target = std::move(target);
+  h.content_type = "application/json";
+  h.body = std::move(body);
+  h.created_at_ms = created_at_ms;
+  return h;
+}
+
+// `h` as PeekHints returns it once stored with `seq`.
+inline Hint WithSeq(Hint h, uint64_t seq) {
+  h.seq = seq;
+  return h;
+}
+
+constexpr uint64_t kNoBound = uint64_t{1} << 40;
+
+TYPED_TEST_P(StoreBehaviourTest, HintsArePeekedInAppendOrderWithIncreasingSeqs) {
+  Store& s = *this->store_;
+  EXPECT_TRUE(Value(s.PeekHints("n1", 10)).empty());
+  // Created-at times out of order: the order is the append order.
+  std::vector<Hint> appended{MakeHint("n1", "[1]", 300), MakeHint("n1", "[2]", 100),
+                             MakeHint("n1", "[3]", 200, "/indexes/movies/settings")};
+  appended[2].method = "PUT";
+  for (const auto& h : appended) ASSERT_TRUE(Value(s.AppendHint(h, kNoBound)));
+  ASSERT_TRUE(Value(s.AppendHint(MakeHint("n2", "[other]", 1), kNoBound)));
+
+  auto peeked = Value(s.PeekHints("n1", 10));
+  ASSERT_EQ(peeked.size(), 3u);
+  EXPECT_GE(peeked[0].seq, 1u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(peeked[i], WithSeq(appended[i], peeked[i].seq)) << i;
+    if (i > 0) {
+      EXPECT_GT(peeked[i].seq, peeked[i - 1].seq);
+    }
+  }
+  // The seq passed in is ignored.
+  Hint with_seq = MakeHint("n3", "x", 1);
+  with_seq.seq = 777;
+  ASSERT_TRUE(Value(s.AppendHint(with_seq, kNoBound)));
+  EXPECT_NE(Value(s.PeekHints("n3", 1)).at(0).seq, 777u);
+
+  auto two = Value(s.PeekHints("n1", 2));
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[0], peeked[0]);
+  EXPECT_EQ(two[1], peeked[1]);
+  EXPECT_TRUE(Value(s.PeekHints("n1", 0)).empty());
+  EXPECT_EQ(Value(s.PeekHints("n2", 10)).size(), 1u);
+  EXPECT_TRUE(Value(s.PeekHints("n4", 10)).empty());
+}
+
+TYPED_TEST_P(StoreBehaviourTest, HintFieldsRoundTripByteForByte) {
+  Store& s = *this->store_;
+  Hint h = MakeHint("node-\xc3\xa9", std::string("a\0b\xff\xfe\x80\0", 7), -5,
+                    "/indexes/m/documents?primaryKey=id&x=%00");
+  h.method = "DELETE";
+  h.content_type = "";  // no body type
+  Hint empty = MakeHint("node-\xc3\xa9", "", 0);
+  Hint colons = MakeHint("node-\xc3\xa9", "12:34:", 1, "/a:b");
+  colons.content_type = "text/csv; charset=utf-8";
+  for (const auto& x : {h, empty, colons}) ASSERT_TRUE(Value(s.AppendHint(x, kNoBound)));
+  auto peeked = Value(s.PeekHints("node-\xc3\xa9", 10));
+  ASSERT_EQ(peeked.size(), 3u);
+  EXPECT_EQ(peeked[0], WithSeq(h, peeked[0].seq));
+  EXPECT_EQ(peeked[0].body.size(), 7u);
+  EXPECT_EQ(peeked[1], WithSeq(empty, peeked[1].seq));
+  EXPECT_EQ(peeked[2], WithSeq(colons, peeked[2].seq));
+  auto backlog = Value(s.HintBacklogs());
+  EXPECT_EQ(backlog["node-\xc3\xa9"], (HintBacklog{3, 7 + 0 + 6, -5}));
+}
+
+TYPED_TEST_P(StoreBehaviourTest, AppendHintRefusesPastTheByteBoundAndStoresNothing) {
+  Store& s = *this->store_;
+  ASSERT_TRUE(Value(s.AppendHint(MakeHint("n1", "123456", 1), 10)));
+  auto before = Value(s.PeekHints("n1", 10));
+  ASSERT_EQ(before.size(), 1u);
+
+  EXPECT_FALSE(Value(s.AppendHint(MakeHint("n1", "12345", 2), 10)));  // 11 > 10
+  EXPECT_EQ(Value(s.PeekHints("n1", 10)), before);
+  EXPECT_EQ(Value(s.HintBacklogs())["n1"], (HintBacklog{1, 6, 1}));
+
+  ASSERT_TRUE(Value(s.AppendHint(MakeHint("n1", "1234", 3), 10)));  // exactly 10
+  ASSERT_TRUE(Value(s.AppendHint(MakeHint("n1", "", 4), 10)));      // adds no bytes
+  EXPECT_FALSE(Value(s.AppendHint(MakeHint("n1", "1", 5), 10)));
+  auto after = Value(s.PeekHints("n1", 10));
+  ASSERT_EQ(after.size(), 3u);
+  // The refused appends used no seq.
+  EXPECT_EQ(after[1].seq, after[0].seq + 1);
+  EXPECT_EQ(after[2].seq, after[1].seq + 1);
+  EXPECT_EQ(Value(s.HintBacklogs())["n1"], (HintBacklog{3, 10, 1}));
+
+  // The bound is per node; a body larger than the bound is refused even
+  // into an empty queue.
+  EXPECT_FALSE(Value(s.AppendHint(MakeHint("n2", std::string(11, 'x'), 1), 10)));
+  EXPECT_TRUE(Value(s.PeekHints("n2", 10)).empty());
+  EXPECT_EQ(Value(s.HintBacklogs()).count("n2"), 0u);
+  EXPECT_TRUE(Value(s.AppendHint(MakeHint("n2", std::string(10, 'x'), 1), 10)));
+
+  // Dropping frees room.
+  ASSERT_TRUE(s.DropHints("n1", after[0].seq));  // -6 bytes
+  EXPECT_TRUE(Value(s.AppendHint(MakeHint("n1", "123456", 6), 10)));
+  EXPECT_EQ(Value(s.HintBacklogs())["n1"], (HintBacklog{3, 10, 3}));
+}
+
+TYPED_TEST_P(StoreBehaviourTest, DropHintsRemovesOnlyThroughTheSeq) {
+  Store& s = *this->store_;
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(Value(s.AppendHint(MakeHint("n1", "b" + std::to_string(i), 10 + i), kNoBound)));
+  }
+  ASSERT_TRUE(Value(s.AppendHint(MakeHint("n2", "other", 1), kNoBound)));
+  auto all = Value(s.PeekHints("n1", 10));
+  ASSERT_EQ(all.size(), 4u);
+
+  ASSERT_TRUE(s.DropHints("n1", 0));  // below every seq: nothing
+  EXPECT_EQ(Value(s.PeekHints("n1", 10)).size(), 4u);
+  ASSERT_TRUE(s.DropHints("n1", all[1].seq));
+  // Appended while the first ones were replayed: stays after the drop.
+  ASSERT_TRUE(Value(s.AppendHint(MakeHint("n1", "late", 99), kNoBound)));
+  auto rest = Value(s.PeekHints("n1", 10));
+  ASSERT_EQ(rest.size(), 3u);
+  EXPECT_EQ(rest[0], all[2]);
+  EXPECT_EQ(rest[1], all[3]);
+  EXPECT_EQ(rest[2].body, "late");
+  EXPECT_EQ(Value(s.HintBacklogs())["n1"], (HintBacklog{3, 2 + 2 + 4, 12}));
+  EXPECT_EQ(Value(s.PeekHints("n2", 10)).size(), 1u);  // other nodes untouched
+
+  ASSERT_TRUE(s.DropHints("nobody", 100));  // an unknown node: nothing to do
+  ASSERT_TRUE(s.DropHints("n1", std::numeric_limits<uint64_t>::max()));
+  EXPECT_TRUE(Value(s.PeekHints("n1", 10)).empty());
+  auto backlogs = Value(s.HintBacklogs());
+  EXPECT_EQ(backlogs.count("n1"), 0u);
+  EXPECT_EQ(backlogs.count("n2"), 1u);
+}
+
+TYPED_TEST_P(StoreBehaviourTest, HintSeqsAreNeverReusedAfterDropOrReopen) {
+  ASSERT_TRUE(Value(this->store_->AppendHint(MakeHint("n1", "a", 1), kNoBound)));
+  ASSERT_TRUE(Value(this->store_->AppendHint(MakeHint("n1", "b", 2), kNoBound)));
+  uint64_t last = Value(this->store_->PeekHints("n1", 10)).back().seq;
+  ASSERT_TRUE(this->store_->DropHints("n1", last));  // the queue is empty now
+  EXPECT_TRUE(Value(this->store_->HintBacklogs()).empty());
+
+  ASSERT_TRUE(Value(this->store_->AppendHint(MakeHint("n1", "c", 3), kNoBound)));
+  auto after_drop = Value(this->store_->PeekHints("n1", 10));
+  ASSERT_EQ(after_drop.size(), 1u);
+  EXPECT_GT(after_drop[0].seq, last);
+  last = after_drop[0].seq;
+  ASSERT_TRUE(this->store_->DropHints("n1", last));
+
+  this->Reopen();
+  ASSERT_TRUE(Value(this->store_->AppendHint(MakeHint("n1", "d", 4), kNoBound)));
+  auto after_reopen = Value(this->store_->PeekHints("n1", 10));
+  ASSERT_EQ(after_reopen.size(), 1u);
+  EXPECT_GT(after_reopen[0].seq, last);
+  EXPECT_EQ(after_reopen[0].body, "d");
+}
+
+TYPED_TEST_P(StoreBehaviourTest, PendingHintsSurviveReopen) {
+  Hint h = MakeHint("n1", std::string("x\0y", 3), 5);
+  ASSERT_TRUE(Value(this->store_->AppendHint(h, kNoBound)));
+  this->Reopen();
+  auto peeked = Value(this->store_->PeekHints("n1", 10));
+  ASSERT_EQ(peeked.size(), 1u);
+  EXPECT_EQ(peeked[0], WithSeq(h, peeked[0].seq));
+  EXPECT_EQ(Value(this->store_->HintBacklogs())["n1"], (HintBacklog{1, 3, 5}));
+}
+
+TYPED_TEST_P(StoreBehaviourTest, HintBacklogsSummarizeEveryNodeWithPendingHints) {
+  Store& s = *this->store_;
+  EXPECT_TRUE(Value(s.HintBacklogs()).empty());
+  ASSERT_TRUE(Value(s.AppendHint(MakeHint("a", "123", 500), kNoBound)));
+  ASSERT_TRUE(Value(s.AppendHint(MakeHint("a", "4567", 400), kNoBound)));  // older, appended later
+  ASSERT_TRUE(Value(s.AppendHint(MakeHint("b", "", 1'700'000'000'123), kNoBound)));
+  ASSERT_TRUE(Value(s.AppendHint(MakeHint("c", "gone", 7), kNoBound)));
+  ASSERT_TRUE(s.DropHints("c", Value(s.PeekHints("c", 1)).at(0).seq));
+  EXPECT_EQ(Value(s.HintBacklogs()),
+            (std::map<std::string, HintBacklog>{{"a", {2, 7, 400}},
+                                                {"b", {1, 0, 1'700'000'000'123}}}));
+}
+
+TYPED_TEST_P(StoreBehaviourTest, ExpireHintsDeletesOldHintsAndCountsPerNode) {
+  Store& s = *this->store_;
+  ASSERT_TRUE(Value(s.AppendHint(MakeHint("a", "100", 100), 20)));
+  ASSERT_TRUE(Value(s.AppendHint(MakeHint("a", "300", 300), 20)));
+  ASSERT_TRUE(Value(s.AppendHint(MakeHint("a", "200", 200), 20)));
+  ASSERT_TRUE(Value(s.AppendHint(MakeHint("a", "250", 250), 20)));  // at the cutoff: kept
+  ASSERT_TRUE(Value(s.AppendHint(MakeHint("b", "50", 50), 20)));
+  ASSERT_TRUE(Value(s.AppendHint(MakeHint("c", "500", 500), 20)));
+
+  EXPECT_EQ(Value(s.ExpireHints(250)), (std::map<std::string, uint64_t>{{"a", 2}, {"b", 1}}));
+  auto a = Value(s.PeekHints("a", 10));
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].body, "300");
+  EXPECT_EQ(a[1].body, "250");
+  EXPECT_TRUE(Value(s.PeekHints("b", 10)).empty());
+  EXPECT_EQ(Value(s.HintBacklogs()),
+            (std::map<std::string, HintBacklog>{{"a", {2, 6, 250}}, {"c", {1, 3, 500}}}));
+  // The freed bytes count as free: a's queue (6 of 20) takes 14 more.
+  EXPECT_TRUE(Value(s.AppendHint(MakeHint("a", std::string(14, 'x'), 600), 20)));
+  EXPECT_FALSE(Value(s.AppendHint(MakeHint("a", "x", 600), 20)));
+
+  EXPECT_TRUE(Value(s.ExpireHints(250)).empty());  // nothing that old is left
+  EXPECT_EQ(Value(s.ExpireHints(1000)),
+            (std::map<std::string, uint64_t>{{"a", 3}, {"c", 1}}));
+  EXPECT_TRUE(Value(s.HintBacklogs()).empty());
+  // An emptied queue takes hints again, up to the full bound.
+  EXPECT_TRUE(Value(s.AppendHint(MakeHint("a", std::string(20, 'y'), 700), 20)));
+}
+
+TYPED_TEST_P(StoreBehaviourTest, ConcurrentAppendsNeverShareASeq) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([this, t] {
+      for (int i = 0; i < 25; ++i) {
+        auto ok = this->store_->AppendHint(
+            MakeHint("n1", std::to_string(t) + ":" + std::to_string(i), i), kNoBound);
+        EXPECT_TRUE(ok && *ok);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto all = Value(this->store_->PeekHints("n1", 1000));
+  ASSERT_EQ(all.size(), 100u);
+  std::set<std::string> bodies;
+  for (size_t i = 0; i < all.size(); ++i) {
+    bodies.insert(all[i].body);
+    if (i > 0) {
+      EXPECT_GT(all[i].seq, all[i - 1].seq);
+    }
+  }
+  EXPECT_EQ(bodies.size(), 100u);
+  uint64_t bytes = 0;
+  for (const auto& h : all) bytes += h.body.size();
+  EXPECT_EQ(Value(this->store_->HintBacklogs())["n1"].bytes, bytes);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StoreBehaviourTest,
                             TaskUidsStartAtZeroAndIncrease,
                             TaskUidCounterSurvivesReopenAndTaskDeletion,
@@ -654,6 +1010,21 @@ REGISTER_TYPED_TEST_SUITE_P(StoreBehaviourTest,
                             ApiKeysCrudRoundTripsEveryField,
                             TopologyCompareAndSetFollowsTheEpoch,
                             TopologyEpochMustGrow,
-                            EverythingSurvivesReopen);
+                            EverythingSurvivesReopen,
+                            TombstonesKeepTheNewestTimePerPk,
+                            FindTombstonesReturnsOnlyPksWithOneInThatIndexAndShard,
+                            FindTombstonesOfTenThousandPks,
+                            FilterTombstonesAreListedOldestFirstPerIndex,
+                            PruneTombstonesDeletesBothKindsOlderThanTheCutoff,
+                            TombstonesSurviveReopen,
+                            HintsArePeekedInAppendOrderWithIncreasingSeqs,
+                            HintFieldsRoundTripByteForByte,
+                            AppendHintRefusesPastTheByteBoundAndStoresNothing,
+                            DropHintsRemovesOnlyThroughTheSeq,
+                            HintSeqsAreNeverReusedAfterDropOrReopen,
+                            PendingHintsSurviveReopen,
+                            HintBacklogsSummarizeEveryNodeWithPendingHints,
+                            ExpireHintsDeletesOldHintsAndCountsPerNode,
+                            ConcurrentAppendsNeverShareASeq);
 
 }  // namespace miroir::store::testing
