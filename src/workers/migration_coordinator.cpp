@@ -21,6 +21,7 @@
 #include "miroir/core/time.hpp"
 #include "miroir/core/topology_json.hpp"
 #include "miroir/log/log.hpp"
+#include "node_calls.hpp"
 
 namespace miroir::workers {
 namespace {
@@ -35,19 +36,6 @@ constexpr size_t kMaxErrorsShown = 10;
 // What a step returns when the operator paused or cancelled it: not an error.
 constexpr std::string_view kInterrupted = "interrupted: the migration was paused or cancelled";
 
-
-std::string EncodePath(std::string_view segment) {
-  // Index uids are [A-Za-z0-9_-]: nothing to escape.
-  return std::string(segment);
-}
-
-// A node's answer: its status and parsed body (null when empty or not JSON).
-struct NodeAnswer {
-  unsigned status = 0;
-  json body;
-};
-
-std::string ShardFilter(uint32_t shard) { return "_miroir_shard = " + std::to_string(shard); }
 
 std::string NodeIds(const Topology& t, const std::vector<NodeIndex>& nodes) {
   std::string out;
@@ -74,6 +62,7 @@ struct MigrationCoordinator::Impl {
   asio::io_context io{1};
   std::thread thread;
   std::atomic<bool> stopping{false};
+  NodeCalls calls{cluster, options.node_timeout, options.task_timeout, stopping};
   std::atomic<bool> wake{false};
   std::atomic<uint64_t> steps{0};
   std::atomic<bool> leading_now{false};
@@ -287,85 +276,11 @@ struct MigrationCoordinator::Impl {
     if (ok) progress_dirty = false;
   }
 
-  // --- node calls ---
-  awaitable<Result<NodeAnswer>> Call(const std::string& address, http::Method method,
-                                     std::string target, std::string body) {
-    http::UpstreamRequest request;
-    request.method = method;
-    request.target = std::move(target);
-    request.body = std::move(body);
-    request.timeout = options.node_timeout;
-    const std::string what = std::string(http::MethodName(method)) + " " + request.target;
-    http::UpstreamResult result = co_await cluster.Send(address, std::move(request));
-    if (!result.ok()) {
-      co_return Error(ErrorCode::kMiroirNodeError,
-                      "node " + address + ": " + what + ": " + result.detail);
-    }
-    NodeAnswer answer;
-    answer.status = result.response.status;
-    if (!result.response.body.empty()) {
-      answer.body = json::parse(result.response.body, nullptr, false);
-    }
-    co_return answer;
-  }
-
-  static Error NodeRefused(const std::string& address, const std::string& what,
-                           const NodeAnswer& a) {
-    std::string message = a.body.is_object() ? a.body.value("message", std::string()) : "";
-    return Error(ErrorCode::kMiroirNodeError, "node " + address + ": " + what + " answered " +
-                                                  std::to_string(a.status) + " " + message);
-  }
-
-  // Waits for a node task to succeed.
-  awaitable<Result<void>> WaitTask(const std::string& address, uint64_t task_uid) {
-    const auto deadline = Clock::now() + options.task_timeout;
-    auto delay = std::chrono::milliseconds(10);
-    const std::string target = "/tasks/" + std::to_string(task_uid);
-    while (Clock::now() < deadline && !stopping.load()) {
-      auto answer = co_await Call(address, http::Method::kGet, target, "");
-      if (!answer) co_return answer.error();
-      if (answer->status != 200) co_return NodeRefused(address, target, *answer);
-      const std::string status = answer->body.value("status", std::string());
-      if (status == "succeeded") co_return Result<void>();
-      if (status == "failed" || status == "canceled") {
-        std::string why = "task " + std::to_string(task_uid) + " " + status;
-        const json& error = answer->body["error"];
-        if (error.is_object()) why += ": " + error.value("message", std::string());
-        co_return Error(ErrorCode::kMiroirNodeError, "node " + address + ": " + why);
-      }
-      auto executor = co_await asio::this_coro::executor;
-      asio::steady_timer timer(executor, delay);
-      co_await timer.async_wait(asio::use_awaitable);
-      delay = std::min(delay * 2, std::chrono::milliseconds(200));
-    }
-    co_return Error(ErrorCode::kMiroirNodeError,
-                    "node " + address + ": task " + std::to_string(task_uid) + " did not finish");
-  }
-
-  // Sends a write that enqueues a node task and waits for it to succeed.
-  awaitable<Result<void>> Enqueue(const std::string& address, http::Method method,
-                                  std::string target, std::string body) {
-    const std::string what = target;
-    auto answer = co_await Call(address, method, std::move(target), std::move(body));
-    if (!answer) co_return answer.error();
-    if (answer->status != 202 || !answer->body.contains("taskUid")) {
-      co_return NodeRefused(address, what, *answer);
-    }
-    const uint64_t uid = answer->body["taskUid"].get<uint64_t>();
-    co_return co_await WaitTask(address, uid);
-  }
-
   // One page of a shard's documents: {"results": [...], "total": n}.
   awaitable<Result<json>> FetchPage(const std::string& address, const std::string& uid,
                                     uint32_t shard, size_t offset) {
     json body = {{"filter", ShardFilter(shard)}, {"limit", options.page_size}, {"offset", offset}};
-    const std::string target = "/indexes/" + EncodePath(uid) + "/documents/fetch";
-    auto answer = co_await Call(address, http::Method::kPost, target, body.dump());
-    if (!answer) co_return answer.error();
-    if (answer->status != 200 || !answer->body.contains("results")) {
-      co_return NodeRefused(address, target, *answer);
-    }
-    co_return std::move(answer->body);
+    co_return co_await calls.FetchDocuments(address, uid, body);
   }
 
   // The healthy addresses of `nodes`, healthy first.
@@ -427,8 +342,8 @@ struct MigrationCoordinator::Impl {
   // Writes `docs` (a JSON array) to `address` and waits for the task.
   awaitable<Result<void>> WriteDocuments(const std::string& address, const std::string& uid,
                                          const std::string& pk, const json& docs) {
-    const std::string target = "/indexes/" + EncodePath(uid) + "/documents?primaryKey=" + pk;
-    co_return co_await Enqueue(address, http::Method::kPost, target, docs.dump());
+    const std::string target = IndexPath(uid) + "/documents?primaryKey=" + pk;
+    co_return co_await calls.Enqueue(address, http::Method::kPost, target, docs.dump());
   }
 
   // Copies one shard onto `dest` from the first source that answers.
@@ -477,21 +392,21 @@ struct MigrationCoordinator::Impl {
   awaitable<Result<void>> PrepareIndex(const Topology& t, const store::IndexRecord& index,
                                        const std::vector<NodeIndex>& from, NodeIndex dest) {
     const std::string& to = t.node(dest).address;
-    const std::string path = "/indexes/" + EncodePath(index.uid);
-    auto exists = co_await Call(to, http::Method::kGet, path, "");
+    const std::string path = IndexPath(index.uid);
+    auto exists = co_await calls.Call(to, http::Method::kGet, path, "");
     if (!exists) co_return exists.error();
     if (exists->status == 404) {
       json body = {{"uid", index.uid}};
       body["primaryKey"] = index.primary_key ? json(*index.primary_key) : json(nullptr);
-      auto created = co_await Enqueue(to, http::Method::kPost, "/indexes", body.dump());
+      auto created = co_await calls.Enqueue(to, http::Method::kPost, "/indexes", body.dump());
       if (!created) co_return created.error();
     } else if (exists->status != 200) {
-      co_return NodeRefused(to, path, *exists);
+      co_return NodeCalls::Refused(to, path, *exists);
     }
     for (const std::string& source : Sources(t, from)) {
-      auto settings = co_await Call(source, http::Method::kGet, path + "/settings", "");
+      auto settings = co_await calls.Call(source, http::Method::kGet, path + "/settings", "");
       if (!settings || settings->status != 200) continue;
-      co_return co_await Enqueue(to, http::Method::kPatch, path + "/settings",
+      co_return co_await calls.Enqueue(to, http::Method::kPatch, path + "/settings",
                                  settings->body.dump());
     }
     co_return Error(ErrorCode::kMiroirNodeError,
@@ -529,8 +444,8 @@ struct MigrationCoordinator::Impl {
     }
     size_t changed = copy.size() + extra.size();
     if (!extra.empty()) {
-      const std::string target = "/indexes/" + EncodePath(index.uid) + "/documents/delete-batch";
-      auto deleted = co_await Enqueue(to, http::Method::kPost, target, extra.dump());
+      const std::string target = IndexPath(index.uid) + "/documents/delete-batch";
+      auto deleted = co_await calls.Enqueue(to, http::Method::kPost, target, extra.dump());
       if (!deleted) co_return deleted.error();
     }
     size_t offset = 0;
@@ -609,7 +524,7 @@ struct MigrationCoordinator::Impl {
   awaitable<Result<void>> Drain(const Topology& t, const std::string& uid,
                                 const std::set<NodeIndex>& nodes) {
     const std::string target =
-        "/tasks?indexUids=" + EncodePath(uid) + "&statuses=enqueued,processing&limit=1";
+        "/tasks?indexUids=" + uid + "&statuses=enqueued,processing&limit=1";
     const auto deadline = Clock::now() + options.task_timeout;
     for (NodeIndex n : nodes) {
       const std::string& address = t.node(n).address;
@@ -618,9 +533,9 @@ struct MigrationCoordinator::Impl {
           co_return Error(ErrorCode::kMiroirNodeError,
                           "node " + address + " did not drain the tasks of `" + uid + "`");
         }
-        auto answer = co_await Call(address, http::Method::kGet, target, "");
+        auto answer = co_await calls.Call(address, http::Method::kGet, target, "");
         if (!answer) co_return answer.error();
-        if (answer->status != 200) co_return NodeRefused(address, target, *answer);
+        if (answer->status != 200) co_return NodeCalls::Refused(address, target, *answer);
         const json& results = answer->body["results"];
         if (!results.is_array() || results.empty()) break;
         auto executor = co_await asio::this_coro::executor;
@@ -790,8 +705,8 @@ struct MigrationCoordinator::Impl {
         std::string list;
         for (uint32_t s : drop) list += (list.empty() ? "" : ", ") + std::to_string(s);
         json body = {{"filter", "_miroir_shard IN [" + list + "]"}};
-        const std::string target = "/indexes/" + EncodePath(index.uid) + "/documents/delete";
-        auto deleted = co_await Enqueue(node.address, http::Method::kPost, target, body.dump());
+        const std::string target = IndexPath(index.uid) + "/documents/delete";
+        auto deleted = co_await calls.Enqueue(node.address, http::Method::kPost, target, body.dump());
         if (!deleted) {
           // A node that left the cluster may be gone for good: its copies
           // are unreachable to every reader. Nodes that stay must be clean.
