@@ -34,12 +34,16 @@ void Cluster::SetTopology(std::shared_ptr<const Topology> topology) {
   auto entries = std::make_shared<std::vector<HealthEntry>>();
   for (const auto& node : topology->nodes()) {
     bool healthy = true;
+    bool catching_up = false;
     if (old) {
       for (const auto& e : *old) {
-        if (e.node_id == node.id) healthy = e.healthy->load();
+        if (e.node_id != node.id) continue;
+        healthy = e.healthy->load();
+        catching_up = e.catching_up->load();
       }
     }
-    entries->push_back({node.id, std::make_unique<std::atomic<bool>>(healthy)});
+    entries->push_back({node.id, std::make_unique<std::atomic<bool>>(healthy),
+                        std::make_unique<std::atomic<bool>>(catching_up)});
   }
   // Health first, so a reader of the new topology finds entries for all its nodes.
   health_.store(std::move(entries));
@@ -64,6 +68,18 @@ void Cluster::SetHealthy(const std::string& node_id, bool healthy) {
   for (const auto& e : *health) {
     if (e.node_id == node_id) e.healthy->store(healthy, std::memory_order_relaxed);
   }
+}
+
+void Cluster::SetCatchingUp(const std::string& node_id, bool catching_up) {
+  auto health = health_.load();
+  for (const auto& e : *health) {
+    if (e.node_id == node_id) e.catching_up->store(catching_up);
+  }
+}
+
+bool Cluster::IsCatchingUp(NodeIndex node) const {
+  auto health = health_.load();
+  return node < health->size() ? (*health)[node].catching_up->load() : false;
 }
 
 boost::asio::awaitable<http::UpstreamResult> Cluster::Send(const std::string& address,
@@ -154,6 +170,7 @@ bool Cluster::WritesFenced() const {
 Cluster::WriteInFlight::~WriteInFlight() {
   if (cluster_ == nullptr) return;
   std::lock_guard lock(cluster_->writes_mu_);
+  cluster_->open_tickets_.erase(ticket_);
   auto it = cluster_->writes_in_flight_.find(epoch_);
   if (it != cluster_->writes_in_flight_.end() && --it->second == 0) {
     cluster_->writes_in_flight_.erase(it);
@@ -163,7 +180,19 @@ Cluster::WriteInFlight::~WriteInFlight() {
 Cluster::WriteInFlight Cluster::TrackWrite(uint64_t epoch) const {
   std::lock_guard lock(writes_mu_);
   ++writes_in_flight_[epoch];
-  return WriteInFlight(this, epoch);
+  const uint64_t ticket = next_ticket_++;
+  open_tickets_.insert(ticket);
+  return WriteInFlight(this, epoch, ticket);
+}
+
+uint64_t Cluster::NextWriteTicket() const {
+  std::lock_guard lock(writes_mu_);
+  return next_ticket_;
+}
+
+bool Cluster::WritesBefore(uint64_t ticket) const {
+  std::lock_guard lock(writes_mu_);
+  return !open_tickets_.empty() && *open_tickets_.begin() < ticket;
 }
 
 uint64_t Cluster::AcknowledgedEpoch() const {

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,6 +45,15 @@ class Cluster : public NodeHealth {
   bool IsHealthyById(const std::string& node_id) const;
   void SetHealthy(const std::string& node_id, bool healthy);
 
+  // --- hinted handoff ---
+  // A node that missed writes is catching up until its hints are replayed
+  // (workers/hint_replayer.hpp): it is sent no write — writes for it become
+  // hints, queued behind the ones it missed — and serves no read.
+  void SetCatchingUp(const std::string& node_id, bool catching_up);
+  bool IsCatchingUp(NodeIndex node) const;
+  // Healthy and not catching up: the node may answer reads.
+  bool IsReadable(NodeIndex node) const { return IsHealthy(node) && !IsCatchingUp(node); }
+
   // Sends a request to a node from the calling thread's pool for it. The
   // node key is added. REQUIRES: called from a coroutine on an Asio thread.
   boost::asio::awaitable<http::UpstreamResult> Send(const std::string& address,
@@ -68,18 +78,26 @@ class Cluster : public NodeHealth {
   class WriteInFlight {
    public:
     WriteInFlight() = default;
-    WriteInFlight(const Cluster* cluster, uint64_t epoch) : cluster_(cluster), epoch_(epoch) {}
+    WriteInFlight(const Cluster* cluster, uint64_t epoch, uint64_t ticket)
+        : cluster_(cluster), epoch_(epoch), ticket_(ticket) {}
     WriteInFlight(WriteInFlight&& o) noexcept
-        : cluster_(std::exchange(o.cluster_, nullptr)), epoch_(o.epoch_) {}
+        : cluster_(std::exchange(o.cluster_, nullptr)), epoch_(o.epoch_), ticket_(o.ticket_) {}
     WriteInFlight& operator=(WriteInFlight&&) = delete;
     ~WriteInFlight();
 
    private:
     const Cluster* cluster_ = nullptr;
     uint64_t epoch_ = 0;
+    uint64_t ticket_ = 0;
   };
   WriteInFlight TrackWrite(uint64_t epoch) const;
   uint64_t AcknowledgedEpoch() const;
+  // Every tracked write gets the next ticket. A worker that changes how
+  // writes are routed (a node stops catching up) takes NextWriteTicket()
+  // after the change and waits while WritesBefore(it): then no write routed
+  // the old way is still on its way.
+  uint64_t NextWriteTicket() const;
+  bool WritesBefore(uint64_t ticket) const;
 
   // --- self-fencing (several instances share a store) ---
   // Writes (any method but GET and HEAD) may be sent until `until`; past
@@ -102,6 +120,7 @@ class Cluster : public NodeHealth {
   struct HealthEntry {
     std::string node_id;
     std::unique_ptr<std::atomic<bool>> healthy;
+    std::unique_ptr<std::atomic<bool>> catching_up;
   };
   std::atomic<std::shared_ptr<const Topology>> topology_;
   ClusterOptions options_;
@@ -113,6 +132,8 @@ class Cluster : public NodeHealth {
   mutable std::atomic<uint64_t> fenced_writes_{0};
   mutable std::mutex writes_mu_;
   mutable std::map<uint64_t, uint64_t> writes_in_flight_;  // epoch -> writes
+  mutable std::set<uint64_t> open_tickets_;
+  mutable uint64_t next_ticket_ = 1;
 };
 
 }  // namespace miroir::meili
