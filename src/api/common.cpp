@@ -37,7 +37,8 @@ namespace {
 // reserved fields; clients must see the list without them, as if the index
 // were one Meilisearch index of their own.
 std::string HideReservedInMessage(std::string message) {
-  for (std::string_view field : {"_miroir_shard", "_miroir_updated_at", "_miroir_digest"}) {
+  for (std::string_view field :
+       {"_miroir_shard", "_miroir_updated_at", "_miroir_digest", "_miroir_expires_at"}) {
     const std::string f(field);
     for (const std::string& pattern : {"`" + f + "`, ", ", `" + f + "`", f + ", ", ", " + f}) {
       for (size_t at = message.find(pattern); at != std::string::npos;

@@ -14,6 +14,7 @@ json FilterableWithReserved(const json& client_value, bool anti_entropy) {
   if (anti_entropy) {
     add("_miroir_updated_at");
     add("_miroir_digest");
+    add("_miroir_expires_at");  // the expiry sweep filters on it
   }
   return out;
 }

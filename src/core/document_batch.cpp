@@ -321,7 +321,9 @@ Error ReservedFieldError(std::string_view field, std::optional<size_t> index) {
   } else {
     message = "The CSV header has the column `" + std::string(field) + "`";
   }
-  message += ", but fields starting with `_miroir_` are reserved by Miroir.";
+  message +=
+      ", but fields starting with `_miroir_` are reserved by Miroir (`_miroir_expires_at` "
+      "aside).";
   return Error(ErrorCode::kMiroirReservedField, std::move(message));
 }
 

@@ -66,9 +66,11 @@ Result<void> SplitCsv(std::string_view payload, char delimiter,
 // miroir_reserved_field for a document field (`index` is the document's
 // 0-based position in the payload) or, with no index, a CSV header column.
 Error ReservedFieldError(std::string_view field, std::optional<size_t> index);
-// Whether a top-level field name is reserved for Miroir.
+// Whether a top-level field name is reserved for Miroir. `_miroir_expires_at`
+// is the one clients may write: a document's expiry time, which
+// anti-entropy enforces (workers/anti_entropy.hpp).
 inline bool IsReservedField(std::string_view name) {
-  return name.size() >= 8 && name.substr(0, 8) == "_miroir_";
+  return name.size() >= 8 && name.substr(0, 8) == "_miroir_" && name != "_miroir_expires_at";
 }
 
 }  // namespace miroir::internal

@@ -172,7 +172,8 @@ class ShardedDocuments {
 //    malformed_payload ("invalid unicode code point at line L column C"),
 //    also where Meilisearch would only fail later, in the task.
 //  - miroir_reserved_field when a document has a top-level field (CSV: a
-//    column) starting with `_miroir_`.
+//    column) starting with `_miroir_`, other than `_miroir_expires_at` (the
+//    expiry time clients may set, in milliseconds since the Unix epoch).
 // The first request error in payload order is returned.
 Result<ShardedDocuments> ShardDocuments(std::string_view payload, PayloadFormat format,
                                         char csv_delimiter,

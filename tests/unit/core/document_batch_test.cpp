@@ -600,7 +600,7 @@ TEST(ShardDocumentsRequestErrors, ReservedTopLevelFieldsAreRefused) {
   EXPECT_EQ(e.status, 400u);
   EXPECT_EQ(e.message,
             "The document at index 1 has the field `_miroir_shard`, but fields starting with "
-            "`_miroir_` are reserved by Miroir.");
+            "`_miroir_` are reserved by Miroir (`_miroir_expires_at` aside).");
   // Escaped spellings are the same field.
   EXPECT_EQ(RequestError(R"({"id":1,"\u005fmiroir_x":1})").code,
             ErrorCode::kMiroirReservedField);
@@ -614,7 +614,18 @@ TEST(ShardDocumentsRequestErrors, ReservedTopLevelFieldsAreRefused) {
   EXPECT_EQ(e.code, ErrorCode::kMiroirReservedField);
   EXPECT_EQ(e.message,
             "The CSV header has the column `_miroir_digest`, but fields starting with "
-            "`_miroir_` are reserved by Miroir.");
+            "`_miroir_` are reserved by Miroir (`_miroir_expires_at` aside).");
+}
+
+TEST(ShardDocumentsRequestErrors, TheExpiryTimeIsTheOneReservedFieldClientsMayWrite) {
+  ShardedDocuments docs = Split(R"([{"id":1,"_miroir_expires_at":1700000000000}])");
+  EXPECT_EQ(docs.document_count(), 1u);
+  EXPECT_NE(docs.BuildBody(docs.shards()).find(R"("_miroir_expires_at":1700000000000)"),
+            std::string::npos);
+  EXPECT_EQ(Split("id,_miroir_expires_at:number\n1,5\n", PayloadFormat::kCsv).document_count(),
+            1u);
+  EXPECT_EQ(RequestError(R"({"id":1,"_miroir_expires_after":1})").code,
+            ErrorCode::kMiroirReservedField);
 }
 
 TEST(ShardDocumentsRequestErrors, RequestErrorsWinOverEarlierTaskErrors) {
