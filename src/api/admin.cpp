@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "common.hpp"
+#include "miroir/core/index_uid.hpp"
 #include "miroir/core/router.hpp"
 #include "miroir/core/topology_change.hpp"
 #include "miroir/meili/request_body.hpp"
@@ -234,9 +235,65 @@ awaitable<http::Response> CancelMigration(RequestContext& ctx) {
   co_return co_await MigrationCall(ctx, "cancel");
 }
 
+// --- anti-entropy (ARCHITECTURE §4; workers/anti_entropy.hpp) ---
+
+awaitable<http::Response> CallVerifier(
+    RequestContext& ctx, std::function<Result<json>(antientropy::ReplicaVerifier&)> fn,
+    unsigned code) {
+  antientropy::ReplicaVerifier* verifier = ctx.services.verifier;
+  if (verifier == nullptr) {
+    co_return ErrorResponse(Error(
+        ErrorCode::kMiroirAntiEntropyDisabled,
+        "Anti-entropy is off on this instance (anti_entropy.enabled: false): documents carry no "
+        "version stamps and deletes leave no tombstones, so replicas cannot be compared safely."));
+  }
+  auto call = [verifier, fn = std::move(fn)](store::Store&) { return fn(*verifier); };
+  auto status = co_await ctx.services.store.Run(std::move(call));
+  if (!status) co_return ErrorResponse(status.error());
+  co_return JsonResponse(code, OJson::parse(status->dump()));
+}
+
+// POST /_miroir/verify {"indexUid": "movies" | null, "repair": false}: starts
+// a pass on this instance; the body may be empty (every index, report only).
+awaitable<http::Response> StartVerify(RequestContext& ctx) {
+  std::optional<std::string> index_uid;
+  bool repair = false;
+  if (!ctx.request.body.empty()) {
+    auto body = meili::ParseJsonBody(ctx.request);
+    if (!body) co_return ErrorResponse(body.error());
+    if (!body->is_object()) {
+      co_return ErrorResponse(Error(ErrorCode::kBadRequest, "The body must be a JSON object."));
+    }
+    for (const auto& [key, value] : body->items()) {
+      if (key == "indexUid" && value.is_string() && IsValidIndexUid(value.get<std::string>())) {
+        index_uid = value.get<std::string>();
+      } else if (key == "indexUid" && value.is_null()) {
+      } else if (key == "repair" && value.is_boolean()) {
+        repair = value.get<bool>();
+      } else {
+        co_return ErrorResponse(Error(
+            ErrorCode::kBadRequest,
+            "Invalid `" + key + "`: the body takes `indexUid` (an index uid or null) and "
+            "`repair` (a boolean)."));
+      }
+    }
+  }
+  std::function<Result<json>(antientropy::ReplicaVerifier&)> fn =
+      [index_uid, repair](antientropy::ReplicaVerifier& v) { return v.Verify(index_uid, repair); };
+  co_return co_await CallVerifier(ctx, std::move(fn), 202);
+}
+
+awaitable<http::Response> GetVerify(RequestContext& ctx) {
+  std::function<Result<json>(antientropy::ReplicaVerifier&)> fn =
+      [](antientropy::ReplicaVerifier& v) { return v.Status(); };
+  co_return co_await CallVerifier(ctx, std::move(fn), 200);
+}
+
 }  // namespace
 
 void RegisterAdminRoutes(RouteTable& routes) {
+  routes.Add(http::Method::kPost, "/_miroir/verify", Access::kAdmin, "", StartVerify);
+  routes.Add(http::Method::kGet, "/_miroir/verify", Access::kAdmin, "", GetVerify);
   routes.Add(http::Method::kPost, "/_miroir/nodes", Access::kAdmin, "", AddNode);
   routes.Add(http::Method::kPost, "/_miroir/nodes/{id}/drain", Access::kAdmin, "", DrainNode);
   routes.Add(http::Method::kDelete, "/_miroir/nodes/{id}", Access::kAdmin, "", RemoveNode);

@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "document_reads.hpp"
+#include "hints.hpp"
 #include "read_plan.hpp"
 #include "index_ops.hpp"
 #include "miroir/core/document_batch.hpp"
@@ -44,7 +45,7 @@ Error TooManyDocuments(const Services& services, size_t count) {
 bool QuorumPossible(const Services& services, const Topology& topology,
                     const Placement& placement, const std::vector<uint32_t>& shards) {
   auto outcome = EvaluateQuorum(topology, placement, shards,
-                                [&](NodeIndex n) { return services.cluster.IsHealthy(n); });
+                                [&](NodeIndex n) { return Sendable(services, n); });
   return outcome.ok;
 }
 
@@ -78,22 +79,54 @@ awaitable<Result<std::shared_ptr<const Topology>>> AwaitWritable(
   }
 }
 
-// Sends each healthy owner of `shards` its part, built by `build(node_shards)`.
+// Milliseconds since the Unix epoch: the time anti-entropy stamps on
+// writes and tombstones.
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// What a write to some shards sent, and to whom.
+struct ShardWrite {
+  std::vector<NodeReply> replies;
+  std::map<NodeIndex, std::vector<uint32_t>> parts;  // every owner's shards, sent or not
+  std::vector<NodeIndex> unsent;  // owners that could not be sent their part
+};
+
+// Sends each owner of `shards` that can take a write its part, built by
+// `build(node_shards)`. The others are not sent anything: each counts as a
+// miss, and gets a hint if the write meets quorum (HintMissed).
 template <class Build>
-awaitable<std::vector<NodeReply>> SendShardParts(Services& services, const Topology& topology,
-                                                 const Placement& placement,
-                                                 const std::vector<uint32_t>& shards,
-                                                 Build&& build) {
-  std::map<NodeIndex, std::vector<uint32_t>> per_node;
+awaitable<ShardWrite> SendShardParts(Services& services, const Topology& topology,
+                                     const Placement& placement,
+                                     const std::vector<uint32_t>& shards, const Build& build) {
+  ShardWrite write;
   for (uint32_t s : shards) {
-    for (NodeIndex n : WriteTargets(topology, placement, s)) {
-      // An unhealthy owner is not sent anything: it counts as a miss.
-      if (services.cluster.IsHealthy(n)) per_node[n].push_back(s);
-    }
+    for (NodeIndex n : WriteTargets(topology, placement, s)) write.parts[n].push_back(s);
   }
   std::vector<std::pair<NodeIndex, http::UpstreamRequest>> requests;
-  for (auto& [node, node_shards] : per_node) requests.emplace_back(node, build(node_shards));
-  co_return co_await SendToNodes(services, topology, std::move(requests));
+  for (const auto& [node, node_shards] : write.parts) {
+    if (Sendable(services, node)) {
+      requests.emplace_back(node, build(node_shards));
+    } else {
+      write.unsent.push_back(node);
+    }
+  }
+  write.replies = co_await SendToNodes(services, topology, std::move(requests));
+  co_return write;
+}
+
+// Once the write met quorum: a hint for each owner that missed it.
+template <class Build>
+awaitable<void> HintMissed(Services& services, const Topology& topology,
+                           const ShardWrite& write, const Build& build) {
+  std::vector<std::pair<NodeIndex, http::UpstreamRequest>> missed;
+  for (NodeIndex n : write.unsent) missed.emplace_back(n, build(write.parts.at(n)));
+  for (const auto& r : write.replies) {
+    if (MissedWrite(r)) missed.emplace_back(r.node, build(write.parts.at(r.node)));
+  }
+  co_await StoreHints(services, topology, std::move(missed));
 }
 
 // Quorum over the replies; on failure, a node's own 4xx error wins over
@@ -112,6 +145,19 @@ std::optional<http::Response> QuorumFailure(const Topology& topology, const Plac
     if (IsNodeClientError(r.result)) return RelayNodeResponse(r.result);
   }
   return ErrorResponse(NoQuorum(uid, outcome.failed_shards.size()));
+}
+
+// Records the deletes of `by_shard` (shard -> ids) as tombstones at `at_ms`.
+awaitable<Result<void>> StoreTombstones(Services& services, const std::string& uid,
+                                        const std::map<uint32_t, std::vector<std::string>>& by_shard,
+                                        int64_t at_ms) {
+  auto call = [&uid, &by_shard, at_ms](store::Store& s) -> Result<void> {
+    for (const auto& [shard, ids] : by_shard) {
+      MIROIR_RETURN_IF_ERROR(s.PutTombstones(uid, shard, ids, at_ms));
+    }
+    return Result<void>();
+  };
+  co_return co_await services.store.Run(std::move(call));
 }
 
 awaitable<http::Response> AddDocuments(RequestContext& ctx) {
@@ -155,9 +201,7 @@ awaitable<http::Response> AddDocuments(RequestContext& ctx) {
 
   StampOptions stamp;
   stamp.anti_entropy = ctx.services.options.anti_entropy;
-  stamp.updated_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
+  stamp.updated_at_ms = NowMs();
   auto sharded = ShardDocuments(ctx.request.body, *format, delimiter, primary_key, shard_count,
                                 stamp);
   if (!sharded) co_return ErrorResponse(sharded.error());
@@ -193,19 +237,23 @@ awaitable<http::Response> AddDocuments(RequestContext& ctx) {
     target += "&csvDelimiter=" + EncodeSegment(std::string(1, delimiter));
   }
   const std::string content(PayloadContentType(*format));
-  auto replies = co_await SendShardParts(
-      ctx.services, *topology, *placement, shards, [&](const std::vector<uint32_t>& node_shards) {
-        return MakeRequest(replace ? http::Method::kPost : http::Method::kPut, target,
-                           sharded->BuildBody(node_shards), ctx.services.options.write_timeout,
-                           content);
-      });
+  auto build = [&](const std::vector<uint32_t>& node_shards) {
+    return MakeRequest(replace ? http::Method::kPost : http::Method::kPut, target,
+                       sharded->BuildBody(node_shards), ctx.services.options.write_timeout,
+                       content);
+  };
+  // Held until the hints are stored (hints.hpp).
+  auto in_flight = ctx.services.cluster.TrackWrite(topology->epoch());
+  ShardWrite write = co_await SendShardParts(ctx.services, *topology, *placement, shards, build);
   bool degraded = ensured->degraded;
   bool write_degraded = false;
-  if (auto failure = QuorumFailure(*topology, *placement, shards, replies, uid, write_degraded)) {
+  if (auto failure =
+          QuorumFailure(*topology, *placement, shards, write.replies, uid, write_degraded)) {
     co_return *failure;
   }
+  co_await HintMissed(ctx.services, *topology, write, build);
   auto tasks = NodeTasks(*topology, ensured->replies);
-  for (auto& t : NodeTasks(*topology, replies)) tasks.push_back(t);
+  for (auto& t : NodeTasks(*topology, write.replies)) tasks.push_back(t);
   co_return co_await AcceptTask(ctx.services, uid, "documentAdditionOrUpdate", details, tasks,
                                 degraded || write_degraded);
 }
@@ -234,21 +282,29 @@ awaitable<http::Response> DeleteBatch(RequestContext& ctx, const json& ids, size
   if (!QuorumPossible(ctx.services, *topology, *placement, shards)) {
     co_return ErrorResponse(NoQuorum(uid, shards.size()));
   }
-  auto replies = co_await SendShardParts(
-      ctx.services, *topology, *placement, shards, [&](const std::vector<uint32_t>& node_shards) {
-        json body = json::array();
-        for (uint32_t s : node_shards) {
-          for (const auto& id : by_shard->at(s)) body.push_back(id);
-        }
-        return MakeRequest(http::Method::kPost, DocumentsPath(uid) + "/delete-batch",
-                           body.dump(), ctx.services.options.write_timeout);
-      });
+  if (ctx.services.options.anti_entropy) {
+    // Tombstones first: a replica that misses the delete must not be able
+    // to bring the document back before they exist.
+    auto recorded = co_await StoreTombstones(ctx.services, uid, *by_shard, NowMs());
+    if (!recorded) co_return ErrorResponse(recorded.error());
+  }
+  auto build = [&](const std::vector<uint32_t>& node_shards) {
+    json body = json::array();
+    for (uint32_t s : node_shards) {
+      for (const auto& id : by_shard->at(s)) body.push_back(id);
+    }
+    return MakeRequest(http::Method::kPost, DocumentsPath(uid) + "/delete-batch", body.dump(),
+                       ctx.services.options.write_timeout);
+  };
+  auto in_flight = ctx.services.cluster.TrackWrite(topology->epoch());
+  ShardWrite write = co_await SendShardParts(ctx.services, *topology, *placement, shards, build);
   bool degraded = false;
-  if (auto failure = QuorumFailure(*topology, *placement, shards, replies, uid, degraded)) {
+  if (auto failure = QuorumFailure(*topology, *placement, shards, write.replies, uid, degraded)) {
     co_return *failure;
   }
+  co_await HintMissed(ctx.services, *topology, write, build);
   co_return co_await AcceptTask(ctx.services, uid, "documentDeletion", details,
-                                NodeTasks(*topology, replies), degraded);
+                                NodeTasks(*topology, write.replies), degraded);
 }
 
 awaitable<http::Response> DeleteDocumentsBatch(RequestContext& ctx) {
@@ -269,8 +325,10 @@ awaitable<http::Response> DeleteOneDocument(RequestContext& ctx) {
 }
 
 // Delete-all and delete-by-filter: every node, since any may hold matches.
+// `filter` is the filter's JSON text, empty for delete-all: with
+// anti-entropy on, a filter tombstone keeps what it deleted from coming back.
 awaitable<http::Response> BroadcastDeletion(RequestContext& ctx, http::UpstreamRequest request,
-                                            OJson details) {
+                                            OJson details, std::string tombstone_filter) {
   const std::string& uid = ctx.params[0];
   auto record = ctx.services.catalog.Get(uid);
   if (!record) {
@@ -285,9 +343,20 @@ awaitable<http::Response> BroadcastDeletion(RequestContext& ctx, http::UpstreamR
   auto writable = co_await AwaitWritable(ctx.services, uid, all_shards);
   if (!writable) co_return ErrorResponse(writable.error());
   auto topology = std::move(*writable);
+  if (ctx.services.options.anti_entropy) {
+    store::FilterTombstone tombstone{std::move(tombstone_filter), NowMs()};
+    auto call = [&uid, tombstone = std::move(tombstone)](store::Store& s) {
+      return s.PutFilterTombstone(uid, tombstone);
+    };
+    auto recorded = co_await ctx.services.store.Run(std::move(call));
+    if (!recorded) co_return ErrorResponse(recorded.error());
+  }
+  auto in_flight = ctx.services.cluster.TrackWrite(topology->epoch());
   std::vector<std::pair<NodeIndex, http::UpstreamRequest>> requests;
+  std::vector<std::pair<NodeIndex, http::UpstreamRequest>> missed;
   for (NodeIndex n = 0; n < topology->nodes().size(); ++n) {
-    if (topology->HoldsDocuments(n)) requests.emplace_back(n, request);
+    if (!topology->HoldsDocuments(n)) continue;
+    (Sendable(ctx.services, n) ? requests : missed).emplace_back(n, request);
   }
   auto replies = co_await SendToNodes(ctx.services, *topology, std::move(requests));
   bool degraded = false;
@@ -298,6 +367,10 @@ awaitable<http::Response> BroadcastDeletion(RequestContext& ctx, http::UpstreamR
     co_return ErrorResponse(Error(ErrorCode::kMiroirNoQuorum,
                                   "Not enough healthy nodes to delete from index `" + uid + "`."));
   }
+  for (const auto& r : replies) {
+    if (MissedWrite(r)) missed.emplace_back(r.node, request);
+  }
+  co_await StoreHints(ctx.services, *topology, std::move(missed));
   co_return co_await AcceptTask(ctx.services, uid, "documentDeletion", details,
                                 NodeTasks(*topology, replies), degraded);
 }
@@ -310,7 +383,7 @@ awaitable<http::Response> DeleteAllDocuments(RequestContext& ctx) {
   co_return co_await BroadcastDeletion(
       ctx, MakeRequest(http::Method::kDelete, DocumentsPath(uid), "",
                        ctx.services.options.write_timeout),
-      std::move(details));
+      std::move(details), "");
 }
 
 awaitable<http::Response> DeleteByFilter(RequestContext& ctx) {
@@ -355,10 +428,14 @@ awaitable<http::Response> DeleteByFilter(RequestContext& ctx) {
                                           failure);
     }
   }
+  // The tombstone keeps the filter the nodes were sent.
+  auto sent = json::parse(node_body, nullptr, false);
+  std::string tombstone_filter =
+      sent.is_object() && sent.contains("filter") ? sent["filter"].dump() : filter.dump();
   co_return co_await BroadcastDeletion(
       ctx, MakeRequest(http::Method::kPost, DocumentsPath(uid) + "/delete", node_body,
                        ctx.services.options.write_timeout),
-      details);
+      details, std::move(tombstone_filter));
 }
 
 awaitable<http::Response> GetDocument(RequestContext& ctx) {
@@ -380,10 +457,10 @@ awaitable<http::Response> GetDocument(RequestContext& ctx) {
     owners.insert(owners.end(), group_owners.begin(), group_owners.end());
   }
   std::stable_partition(owners.begin(), owners.end(),
-                        [&](NodeIndex n) { return ctx.services.cluster.IsHealthy(n); });
+                        [&](NodeIndex n) { return ctx.services.cluster.IsReadable(n); });
   if (!owners.empty()) {
     auto healthy = std::count_if(owners.begin(), owners.end(),
-                                 [&](NodeIndex n) { return ctx.services.cluster.IsHealthy(n); });
+                                 [&](NodeIndex n) { return ctx.services.cluster.IsReadable(n); });
     if (healthy > 1) {
       std::rotate(owners.begin(),
                   owners.begin() + static_cast<long>(ctx.services.cluster.NextRotation() %

@@ -17,6 +17,21 @@ uint64_t QueryRotation(std::string_view body) {
   return Xxh64(query.dump());
 }
 
+namespace {
+
+// Nodes that may answer reads: healthy, and not catching up on hinted
+// writes (they would answer without the writes they missed).
+class ReadableNodes : public NodeHealth {
+ public:
+  explicit ReadableNodes(const meili::Cluster& cluster) : cluster_(cluster) {}
+  bool IsHealthy(NodeIndex n) const override { return cluster_.IsReadable(n); }
+
+ private:
+  const meili::Cluster& cluster_;
+};
+
+}  // namespace
+
 Result<IndexRead> PlanIndexRead(Services& services, const std::string& uid, bool stable,
                                 std::optional<uint64_t> rotation) {
   auto record = services.catalog.Get(uid);
@@ -25,14 +40,14 @@ Result<IndexRead> PlanIndexRead(Services& services, const std::string& uid, bool
   read.record = std::move(*record);
   read.topology = services.cluster.topology();
   read.placement = read.topology->PlacementFor(uid, read.record.shard_count);
-  read.plan = PlanRead(*read.topology, *read.placement, services.cluster,
+  read.plan = PlanRead(*read.topology, *read.placement, ReadableNodes(services.cluster),
                        stable ? 0 : rotation.value_or(services.cluster.NextRotation()));
   return read;
 }
 
 namespace {
 
-// Node health for one request: the cluster's view minus the nodes that just
+// Node health for one request: the readable nodes minus the ones that just
 // failed us.
 class RequestHealth : public NodeHealth {
  public:
@@ -113,7 +128,8 @@ awaitable<Result<ReadOutcome>> ExecuteRead(Services& services, const IndexRead& 
     filtered.clear();
     if (retry.empty()) break;
     // Place the failed shards on other healthy replicas, any group.
-    RequestHealth health(services.cluster, failed);
+    const ReadableNodes readable(services.cluster);
+    RequestHealth health(readable, failed);
     std::map<NodeIndex, std::vector<uint32_t>> moved;
     for (uint32_t s : retry) {
       std::optional<NodeIndex> chosen;

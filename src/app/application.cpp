@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string_view>
 #include <thread>
 
@@ -19,6 +20,8 @@
 #include "miroir/store/store_runner.hpp"
 #include "miroir/workers/health_checker.hpp"
 #include "miroir/workers/membership.hpp"
+#include "miroir/workers/anti_entropy.hpp"
+#include "miroir/workers/hint_replayer.hpp"
 #include "miroir/workers/migration_coordinator.hpp"
 #include "miroir/workers/task_pruner.hpp"
 #include "miroir/log/log.hpp"
@@ -60,6 +63,8 @@ struct Application::Impl {
   std::unique_ptr<workers::TaskPruner> pruner;
   std::unique_ptr<workers::MigrationCoordinator> migrations;
   std::unique_ptr<TaskReconciler> task_reconciler;
+  std::unique_ptr<workers::AntiEntropy> anti_entropy;    // only when anti_entropy.enabled
+  std::unique_ptr<workers::HintReplayer> hint_replayer;  // only when hinted_handoff.enabled
 };
 
 namespace {
@@ -243,6 +248,104 @@ http::Server::Handler MetricsHandler(const metrics::ProxyMetrics& metrics) {
   };
 }
 
+// Anti-entropy and hinted handoff; either may be off (null).
+void AddRepairCollector(metrics::ProxyMetrics& metrics, const workers::AntiEntropy* anti_entropy,
+                        const workers::HintReplayer* hints) {
+  metrics.AddCollector([&metrics, anti_entropy, hints](metrics::TextWriter& w) {
+    using Type = metrics::TextWriter::Type;
+    // The families are always written, their samples only when anti-entropy
+    // is on: dashboards and rules see the same names either way.
+    const std::optional<workers::AntiEntropyStats> a =
+        anti_entropy != nullptr ? std::optional(anti_entropy->stats()) : std::nullopt;
+    auto sample = [&w, &a](const char* name, auto value) {
+      if (a) w.Sample(name, {}, static_cast<double>(value(*a)));
+    };
+    using S = workers::AntiEntropyStats;
+    w.Family("miroir_antientropy_passes_total", "Anti-entropy passes finished here.",
+             Type::kCounter);
+    sample("miroir_antientropy_passes_total", [](const S& x) { return x.passes; });
+    w.Family("miroir_antientropy_pass_running", "1 while a pass runs here.", Type::kGauge);
+    sample("miroir_antientropy_pass_running", [](const S& x) { return x.running ? 1 : 0; });
+    w.Family("miroir_antientropy_last_pass_duration_seconds",
+             "How long the last finished pass took.", Type::kGauge);
+    sample("miroir_antientropy_last_pass_duration_seconds",
+           [](const S& x) { return x.last_pass_seconds; });
+    w.Family("miroir_antientropy_last_pass_timestamp_seconds",
+             "When the last pass finished (Unix time; 0: none yet).", Type::kGauge);
+    sample("miroir_antientropy_last_pass_timestamp_seconds",
+           [](const S& x) { return static_cast<double>(x.last_pass_finished_unix_ms) / 1000.0; });
+    w.Family("miroir_antientropy_shards_scanned_total",
+             "Shards compared across all their replicas.", Type::kCounter);
+    sample("miroir_antientropy_shards_scanned_total", [](const S& x) { return x.shards_scanned; });
+    w.Family("miroir_antientropy_shards_skipped_total",
+             "Shards not compared: a replica down or catching up, a topology change, an error.",
+             Type::kCounter);
+    sample("miroir_antientropy_shards_skipped_total", [](const S& x) { return x.shards_skipped; });
+    w.Family("miroir_antientropy_documents_scanned_total",
+             "Document versions read from replicas (pk, time and digest only).", Type::kCounter);
+    sample("miroir_antientropy_documents_scanned_total",
+           [](const S& x) { return x.documents_scanned; });
+    w.Family("miroir_antientropy_bytes_read_total", "Bytes of those reads.", Type::kCounter);
+    sample("miroir_antientropy_bytes_read_total", [](const S& x) { return x.bytes_read; });
+    w.Family("miroir_antientropy_mismatches_total", "Documents found different between replicas.",
+             Type::kCounter);
+    sample("miroir_antientropy_mismatches_total", [](const S& x) { return x.mismatches; });
+    w.Family("miroir_antientropy_documents_repaired_total",
+             "Documents copied or deleted to make replicas agree.", Type::kCounter);
+    sample("miroir_antientropy_documents_repaired_total",
+           [](const S& x) { return x.documents_repaired; });
+    w.Family("miroir_antientropy_tombstones_applied_total",
+             "Documents deleted because a newer delete's tombstone beat them.", Type::kCounter);
+    sample("miroir_antientropy_tombstones_applied_total",
+           [](const S& x) { return x.tombstones_applied; });
+    w.Family("miroir_antientropy_expired_deleted_total",
+             "Documents deleted because their _miroir_expires_at had passed.", Type::kCounter);
+    sample("miroir_antientropy_expired_deleted_total",
+           [](const S& x) { return x.expired_deleted; });
+    w.Family("miroir_antientropy_errors_total", "Anti-entropy node or store calls that failed.",
+             Type::kCounter);
+    sample("miroir_antientropy_errors_total", [](const S& x) { return x.errors; });
+    w.Family("miroir_antientropy_mismatch_streak",
+             "Consecutive finished passes here that found mismatches (alert at 3).",
+             Type::kGauge);
+    sample("miroir_antientropy_mismatch_streak", [](const S& x) { return x.mismatch_streak; });
+    const std::optional<workers::HintReplayerStats> h =
+        hints != nullptr ? std::optional(hints->stats()) : std::nullopt;
+    w.Family("miroir_hints_pending", "Hinted writes waiting for each node (all instances').",
+             Type::kGauge);
+    w.Family("miroir_hints_pending_bytes", "Body bytes of those hints.", Type::kGauge);
+    if (h) {
+      for (const auto& [node, backlog] : h->pending) {
+        w.Sample("miroir_hints_pending", {{"node", node}}, static_cast<double>(backlog.count));
+        w.Sample("miroir_hints_pending_bytes", {{"node", node}},
+                 static_cast<double>(backlog.bytes));
+      }
+    }
+    w.Family("miroir_hints_stored_total", "Hints stored here for owners that missed a write.",
+             Type::kCounter);
+    w.Family("miroir_hints_replayed_total", "Hints replayed to their node from here.",
+             Type::kCounter);
+    w.Family("miroir_hints_dropped_total",
+             "Hints given up, by reason (full: the node's queue was over "
+             "hinted_handoff.max_bytes_per_node; age: older than max_age; refused: the node "
+             "answered 4xx; removed: the node left the cluster; topology: a topology change "
+             "began). Anti-entropy repairs them.",
+             Type::kCounter);
+    if (h) {
+      w.Sample("miroir_hints_stored_total", {},
+               static_cast<double>(metrics.hints_stored().value()));
+      w.Sample("miroir_hints_replayed_total", {}, static_cast<double>(h->replayed));
+      w.Sample("miroir_hints_dropped_total", {{"reason", "full"}},
+               static_cast<double>(metrics.hints_not_stored().value()));
+      for (const char* reason : {"age", "refused", "removed", "topology"}) {
+        auto it = h->dropped.find(reason);
+        w.Sample("miroir_hints_dropped_total", {{"reason", reason}},
+                 static_cast<double>(it == h->dropped.end() ? 0 : it->second));
+      }
+    }
+  });
+}
+
 }  // namespace
 
 Application::Application(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -314,6 +417,8 @@ Result<std::unique_ptr<Application>> Application::Start(const Config& config) {
   api_options.search_timeout = config.upstream.timeout;
   api_options.write_timeout = config.upstream.write_timeout;
   api_options.anti_entropy = config.anti_entropy.enabled;
+  api_options.hinted_handoff = config.hinted_handoff.enabled;
+  api_options.hint_max_bytes_per_node = config.hinted_handoff.max_bytes_per_node;
   api_options.shared_store = impl->redis != nullptr;
   api_options.write_hold_timeout = config.rebalancer.write_hold_timeout;
   api_options.max_json_depth = config.limits.max_json_depth;
@@ -374,6 +479,31 @@ Result<std::unique_ptr<Application>> Application::Start(const Config& config) {
   impl->migrations = std::make_unique<workers::MigrationCoordinator>(
       *impl->store, *impl->coordination, *impl->cluster, *impl->membership, migration_options);
   services.topology_changer = impl->migrations.get();
+  if (config.anti_entropy.enabled) {
+    workers::AntiEntropyOptions ae;
+    ae.schedule = config.anti_entropy.schedule;
+    ae.tombstone_retention = config.anti_entropy.tombstone_retention;
+    ae.dry_run = config.anti_entropy.dry_run;
+    ae.read_concurrency = config.anti_entropy.read_concurrency;
+    ae.max_documents_per_second = config.anti_entropy.max_documents_per_second;
+    ae.node_timeout = config.upstream.write_timeout;
+    ae.shared = impl->redis != nullptr;
+    impl->anti_entropy = std::make_unique<workers::AntiEntropy>(*impl->store, *impl->cluster,
+                                                                *impl->membership, ae);
+    services.verifier = impl->anti_entropy.get();
+  } else {
+    log::Warn("anti-entropy is off (anti_entropy.enabled: false): replicas that drift are not "
+              "repaired, and deletes leave no tombstones");
+  }
+  if (config.hinted_handoff.enabled) {
+    workers::HintReplayerOptions hr;
+    hr.instance_id = impl->membership->self().id;
+    hr.max_age = config.hinted_handoff.max_age;
+    hr.node_timeout = config.upstream.write_timeout;
+    hr.lease_ttl = config.task_store.redis.instance_ttl;
+    impl->hint_replayer = std::make_unique<workers::HintReplayer>(
+        *impl->store, *impl->coordination, *impl->cluster, hr);
+  }
   impl->api = std::make_unique<api::Api>(std::move(services));
   AddClusterCollector(impl->metrics, *impl->cluster);
 
@@ -435,6 +565,9 @@ Result<std::unique_ptr<Application>> Application::Start(const Config& config) {
   impl->task_reconciler->Start(impl->server->executor(0));
   AddBackgroundCollector(impl->metrics, *impl->membership, *impl->pruner, *impl->migrations,
                          *impl->cluster);
+  if (impl->anti_entropy) impl->anti_entropy->Start();
+  if (impl->hint_replayer) impl->hint_replayer->Start();
+  AddRepairCollector(impl->metrics, impl->anti_entropy.get(), impl->hint_replayer.get());
 
   return std::unique_ptr<Application>(new Application(std::move(impl)));
 }
@@ -446,6 +579,8 @@ void Application::Wait() { impl_->server->Wait(); }
 void Application::Stop() {
   if (!impl_) return;
   if (impl_->task_reconciler) impl_->task_reconciler->Stop();
+  if (impl_->anti_entropy) impl_->anti_entropy->Stop();
+  if (impl_->hint_replayer) impl_->hint_replayer->Stop();
   if (impl_->migrations) impl_->migrations->Stop();
   if (impl_->pruner) impl_->pruner->Stop();
   if (impl_->state_sync) impl_->state_sync->Stop();

@@ -469,6 +469,16 @@ Schema BuildSchema() {
   f.push_back(Duration("anti_entropy.schedule", MIROIR_CONFIG_REF(anti_entropy.schedule)));
   f.push_back(Duration("anti_entropy.tombstone_retention",
                        MIROIR_CONFIG_REF(anti_entropy.tombstone_retention)));
+  f.push_back(Boolean("anti_entropy.dry_run", MIROIR_CONFIG_REF(anti_entropy.dry_run)));
+  f.push_back(Integer("anti_entropy.read_concurrency",
+                      MIROIR_CONFIG_REF(anti_entropy.read_concurrency), 1, 1024));
+  f.push_back(Integer("anti_entropy.max_documents_per_second",
+                      MIROIR_CONFIG_REF(anti_entropy.max_documents_per_second), 0, 100'000'000));
+
+  f.push_back(Boolean("hinted_handoff.enabled", MIROIR_CONFIG_REF(hinted_handoff.enabled)));
+  f.push_back(Bytes("hinted_handoff.max_bytes_per_node",
+                    MIROIR_CONFIG_REF(hinted_handoff.max_bytes_per_node), 1));
+  f.push_back(Duration("hinted_handoff.max_age", MIROIR_CONFIG_REF(hinted_handoff.max_age)));
 
   f.push_back(Integer("rebalancer.max_concurrent_migrations",
                       MIROIR_CONFIG_REF(rebalancer.max_concurrent_migrations), 1, 1024));

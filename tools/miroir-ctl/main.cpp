@@ -30,9 +30,12 @@ constexpr const char* kUsage =
     "  groups remove ID [--wait]\n"
     "  migrations status [--watch]           progress of the change in progress\n"
     "  migrations pause | resume | cancel\n"
+    "  verify [--index UID] [--repair]       compare replicas (anti-entropy pass) and wait\n"
     "\n"
     "URL defaults to $MIROIR_URL or http://127.0.0.1:7700; KEY to $MIROIR_ADMIN_KEY.\n"
     "--wait and --watch redraw the progress every second until the change ends.\n"
+    "verify reports only unless --repair; it exits 3 when it found mismatches it did not\n"
+    "repair.\n"
     "Exit status: 0 done, 1 refused or failed (the API's message is printed), 2 usage.\n";
 
 int Usage() {
@@ -46,6 +49,8 @@ struct Options {
   bool json_output = false;
   bool wait = false;
   std::string group;
+  std::string index;
+  bool repair = false;
   std::vector<std::string> words;
 };
 
@@ -113,6 +118,27 @@ int Change(const Options& o, const AdminClient& client, const std::string& metho
   return o.wait ? Watch(client) : 0;
 }
 
+// Starts an anti-entropy pass and waits for its report.
+int Verify(const Options& o, const AdminClient& client) {
+  json body = {{"repair", o.repair}};
+  if (!o.index.empty()) body["indexUid"] = o.index;
+  std::string error;
+  auto started = client.Call("POST", "/_miroir/verify", body, &error);
+  if (!Check(started, error)) return 1;
+  const json uid = started->body["uid"];
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto r = client.Call("GET", "/_miroir/verify", std::nullopt, &error);
+    if (!Check(r, error)) return 1;
+    const json& last = r->body["last"];
+    if (!last.is_object() || last["uid"] != uid) continue;
+    Print(o, last, miroir::ctl::RenderVerify(last));
+    if (last.value("status", std::string()) != "succeeded") return 1;
+    const bool unrepaired = last.value("dryRun", false) && last.value("mismatches", 0) > 0;
+    return unrepaired ? 3 : 0;
+  }
+}
+
 int Run(const Options& o) {
   const AdminClient client(o.url, o.admin_key);
   const auto& w = o.words;
@@ -167,6 +193,7 @@ int Run(const Options& o) {
     Print(o, r->body, miroir::ctl::RenderMigration(r->body));
     return 0;
   }
+  if (is({"verify"}) && w.size() == 1) return Verify(o, client);
   if (w.size() == 2 && w[0] == "migrations" &&
       (w[1] == "pause" || w[1] == "resume" || w[1] == "cancel")) {
     return Change(o, client, "POST", "/_miroir/migrations/" + w[1], std::nullopt);
@@ -197,6 +224,12 @@ int main(int argc, char** argv) {
       const char* v = value();
       if (!v) return Usage();
       o.group = v;
+    } else if (arg == "--index") {
+      const char* v = value();
+      if (!v) return Usage();
+      o.index = v;
+    } else if (arg == "--repair") {
+      o.repair = true;
     } else if (arg == "--json") {
       o.json_output = true;
     } else if (arg == "--wait" || arg == "--watch") {

@@ -93,4 +93,23 @@ std::string RenderMigration(const json& status) {
   return out;
 }
 
+std::string RenderVerify(const json& r) {
+  const std::string index = Str(r, "indexUid");
+  std::string out = "pass " + Str(r, "uid") + " (" + (index.empty() ? "every index" : index) +
+                    ", " + (r.value("dryRun", false) ? "report only" : "repair") + "): " +
+                    Str(r, "status") + " in " + Number(Num(r, "durationMs")) + " ms\n";
+  out += "  shards scanned " + Number(Num(r, "shardsScanned")) + ", skipped " +
+         Number(Num(r, "shardsSkipped")) + "\n";
+  out += "  documents scanned " + Number(Num(r, "documentsScanned")) + " (" +
+         Number(Num(r, "bytesRead")) + " bytes)\n";
+  out += "  mismatches " + Number(Num(r, "mismatches")) + ", repaired " +
+         Number(Num(r, "documentsRepaired")) + ", tombstones applied " +
+         Number(Num(r, "tombstonesApplied")) + ", expired deleted " +
+         Number(Num(r, "expiredDeleted")) + "\n";
+  for (const auto& e : r.value("errors", json::array())) {
+    out += "  error: " + (e.is_string() ? e.get<std::string>() : e.dump()) + "\n";
+  }
+  return out;
+}
+
 }  // namespace miroir::ctl

@@ -15,6 +15,7 @@
 
 #include "miroir/api/auth.hpp"
 #include "miroir/api/index_catalog.hpp"
+#include "miroir/core/replica_digest.hpp"
 #include "miroir/core/topology_change.hpp"
 #include "miroir/http/message.hpp"
 #include "miroir/meili/cluster.hpp"
@@ -32,6 +33,9 @@ struct ApiOptions {
   std::chrono::milliseconds search_timeout{10'000};
   std::chrono::milliseconds write_timeout{30'000};
   bool anti_entropy = false;
+  // Hinted handoff: writes an owner missed are kept for it (api/hints.hpp).
+  bool hinted_handoff = true;
+  uint64_t hint_max_bytes_per_node = 256ull << 20;
   // Other instances share the store (the redis back end): an index missing
   // from this instance's catalog is looked up in the store before it is
   // called unknown.
@@ -56,6 +60,8 @@ struct Services {
   std::function<std::vector<store::InstanceInfo>()> live_instances;
   // Topology changes (POST /_miroir/nodes, ...); they answer 501 when unset.
   TopologyChanger* topology_changer = nullptr;
+  // The anti-entropy reconciler (POST /_miroir/verify); unset when anti-entropy is off.
+  antientropy::ReplicaVerifier* verifier = nullptr;
   // The request being served (Api::Handle gives each request its own copy of
   // the Services): sent to nodes as X-Request-Id and named in log lines.
   // Empty for background work.

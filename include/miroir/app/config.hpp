@@ -183,7 +183,19 @@ struct AntiEntropyConfig {
   // Delete tombstones are kept this long; must exceed `schedule`, or a delete
   // a replica missed could be resurrected.
   std::chrono::milliseconds tombstone_retention = std::chrono::hours(24 * 7);
+  bool dry_run = false;               // scheduled passes report and repair nothing
+  uint32_t read_concurrency = 2;      // shards scanned at once by one instance
+  uint32_t max_documents_per_second = 0;  // scan budget per instance; 0: none
   bool operator==(const AntiEntropyConfig&) const = default;
+};
+
+struct HintedHandoffConfig {
+  bool enabled = true;
+  // Pending hints per node, in body bytes; past it, writes the node missed
+  // are left to anti-entropy (miroir_hints_dropped_total).
+  uint64_t max_bytes_per_node = 256ull << 20;
+  std::chrono::milliseconds max_age = std::chrono::hours(3);
+  bool operator==(const HintedHandoffConfig&) const = default;
 };
 
 struct RebalancerConfig {
@@ -214,6 +226,7 @@ struct Config {
   HealthConfig health;
   TaskStoreConfig task_store;
   AntiEntropyConfig anti_entropy;
+  HintedHandoffConfig hinted_handoff;
   RebalancerConfig rebalancer;
   LogConfig log;
   bool operator==(const Config&) const = default;

@@ -21,6 +21,10 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "miroir/core/error.hpp"
+
 namespace miroir::antientropy {
 
 inline constexpr size_t kBucketCount = 256;
@@ -84,5 +88,19 @@ struct DocumentRepair {
 // instance picks the same version); a delete at or after that time beats
 // it, and the document is deleted wherever it is held.
 DocumentRepair PlanRepair(const DocumentEvidence& evidence);
+
+// What the admin API asks of the reconciler (workers/anti_entropy.hpp),
+// which the application provides.
+class ReplicaVerifier {
+ public:
+  virtual ~ReplicaVerifier() = default;
+  // Starts a pass over `index_uid` (every index when empty) that repairs
+  // when `repair`, else only reports. Its report, still running;
+  // miroir_verify_in_progress when a pass runs already.
+  virtual Result<nlohmann::json> Verify(const std::optional<std::string>& index_uid,
+                                        bool repair) = 0;
+  // {"current": null | report, "last": null | report}.
+  virtual Result<nlohmann::json> Status() = 0;
+};
 
 }  // namespace miroir::antientropy

@@ -90,6 +90,11 @@ class ProxyMetrics {
   void RecordFanOut(size_t nodes) { fan_out_.Observe(static_cast<double>(nodes)); }
   // A read round re-sent to other replicas after nodes failed.
   void RecordScatterRetry() { scatter_retries_.Increment(); }
+  // Hinted handoff on the request path: hints stored, and hints not stored
+  // because the node's queue was full (or the store failed). The hint
+  // replayer's own counts are written by the application's collector, with these.
+  Counter& hints_stored() { return hints_stored_; }
+  Counter& hints_not_stored() { return hints_not_stored_; }
 
   // Replaces the registry sample behind miroir_tasks and
   // miroir_task_oldest_unfinished_age_seconds (the age is taken at scrape
@@ -111,6 +116,8 @@ class ProxyMetrics {
   Gauge in_flight_;
   Histogram fan_out_{kFanOutBuckets};
   Counter scatter_retries_;
+  Counter hints_stored_;
+  Counter hints_not_stored_;
   mutable std::mutex tasks_mutex_;
   std::optional<TaskRegistrySample> tasks_;
   mutable std::mutex collectors_mutex_;

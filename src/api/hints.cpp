@@ -1,0 +1,54 @@
+#include "hints.hpp"
+
+#include <chrono>
+
+#include "miroir/log/log.hpp"
+
+namespace miroir::api {
+
+bool Sendable(const Services& services, NodeIndex node) {
+  return services.cluster.IsHealthy(node) && !services.cluster.IsCatchingUp(node);
+}
+
+bool MissedWrite(const NodeReply& reply) {
+  return !reply.result.ok() || reply.result.response.status >= 500;
+}
+
+awaitable<void> StoreHints(Services& services, const Topology& topology,
+                           std::vector<std::pair<NodeIndex, http::UpstreamRequest>> missed) {
+  // During a topology change the delta pass brings the moving shards' new
+  // owners up to date, and a hint could outlive the cleanup that takes a
+  // shard off its node (workers/hint_replayer.hpp drops them too).
+  if (!services.options.hinted_handoff || missed.empty() || topology.migrating()) co_return;
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  for (auto& [node, request] : missed) {
+    store::Hint hint;
+    hint.node_id = topology.node(node).id;
+    hint.method = std::string(http::MethodName(request.method));
+    hint.target = std::move(request.target);
+    if (!request.body.empty()) hint.content_type = request.content_type;
+    hint.body = std::move(request.body);
+    hint.created_at_ms = now;
+    const std::string node_id = hint.node_id;
+    const uint64_t bound = services.options.hint_max_bytes_per_node;
+    auto call = [hint = std::move(hint), bound](store::Store& s) {
+      return s.AppendHint(hint, bound);
+    };
+    Result<bool> stored = co_await services.store.Run(std::move(call));
+    if (stored && *stored) {
+      services.cluster.SetCatchingUp(node_id, true);
+      services.metrics.hints_stored().Increment();
+      continue;
+    }
+    services.metrics.hints_not_stored().Increment();
+    log::Warn("hint not stored; anti-entropy will repair the node")
+        .Str("node", node_id)
+        .Str("request_id", services.request_id)
+        .Str("reason", stored ? "queue full (hinted_handoff.max_bytes_per_node)"
+                              : stored.error().message);
+  }
+}
+
+}  // namespace miroir::api

@@ -1,0 +1,228 @@
+#include "miroir/workers/hint_replayer.hpp"
+
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "miroir/log/log.hpp"
+#include "node_calls.hpp"
+
+namespace miroir::workers {
+namespace {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+
+http::Method MethodOf(std::string_view name) {
+  for (http::Method m : {http::Method::kPost, http::Method::kPut, http::Method::kPatch,
+                         http::Method::kDelete}) {
+    if (http::MethodName(m) == name) return m;
+  }
+  return http::Method::kOther;
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+struct HintReplayer::Impl {
+  Impl(store::Store& s, store::Coordination& c, meili::Cluster& cl, HintReplayerOptions o)
+      : store(s), coordination(c), cluster(cl), options(std::move(o)) {}
+
+  store::Store& store;
+  store::Coordination& coordination;
+  meili::Cluster& cluster;
+  HintReplayerOptions options;
+
+  asio::io_context io{1};
+  std::thread thread;
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> loop_done{true};
+  NodeCalls calls{cluster, options.node_timeout, options.task_timeout, stopping};
+
+  mutable std::mutex mu;
+  HintReplayerStats totals;
+
+  void CountDropped(const std::string& reason, uint64_t n) {
+    if (n == 0) return;
+    std::lock_guard lock(mu);
+    totals.dropped[reason] += n;
+  }
+
+  awaitable<void> Sleep(std::chrono::milliseconds d) {
+    auto executor = co_await asio::this_coro::executor;
+    asio::steady_timer timer(executor, d);
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+
+  // Replays the node's hints until none is left. False when it stopped
+  // early (the node failed again; the next poll retries).
+  awaitable<Result<bool>> Replay(const std::string& node_id, const std::string& address) {
+    for (;;) {
+      if (stopping.load()) co_return false;
+      MIROIR_CO_ASSIGN_OR_RETURN(auto hints, store.PeekHints(node_id, options.batch));
+      if (hints.empty()) co_return true;
+      std::optional<uint64_t> last_task;
+      uint64_t done_through = 0;
+      uint64_t replayed = 0;
+      for (const store::Hint& hint : hints) {
+        auto answer = co_await calls.Call(address, MethodOf(hint.method), hint.target, hint.body,
+                                          hint.content_type);
+        if (!answer || answer->status >= 500) {
+          if (!answer) co_return answer.error();
+          co_return NodeCalls::Refused(address, hint.target, *answer);
+        }
+        if (answer->status >= 400) {
+          log::Warn("hint refused by node")
+              .Str("node", node_id)
+              .Str("target", hint.target)
+              .Int("status", answer->status);
+          CountDropped("refused", 1);
+        } else {
+          const auto& body = answer->body;
+          if (body.is_object() && body.contains("taskUid") && body["taskUid"].is_number()) {
+            last_task = body["taskUid"].get<uint64_t>();
+          }
+          ++replayed;
+        }
+        done_through = hint.seq;
+      }
+      // The node has applied them before they leave the store, so reads
+      // come back only once they show.
+      // A failed task (a bad document) was still applied in its turn; only
+      // a node that stops answering keeps the hints.
+      if (last_task) {
+        MIROIR_CO_RETURN_IF_ERROR(co_await calls.WaitTaskFinished(address, *last_task));
+      }
+      MIROIR_CO_RETURN_IF_ERROR(store.DropHints(node_id, done_through));
+      {
+        std::lock_guard lock(mu);
+        totals.replayed += replayed;
+      }
+    }
+  }
+
+  // Stops routing around `node_id` once no write that decided to hint for
+  // it is still storing its hint and none is left in the store.
+  awaitable<Result<void>> FinishCatchUp(const std::string& node_id) {
+    cluster.SetCatchingUp(node_id, false);
+    const uint64_t ticket = cluster.NextWriteTicket();
+    while (cluster.WritesBefore(ticket) && !stopping.load()) {
+      co_await Sleep(std::chrono::milliseconds(5));
+    }
+    MIROIR_CO_ASSIGN_OR_RETURN(auto left, store.PeekHints(node_id, 1));
+    if (!left.empty()) cluster.SetCatchingUp(node_id, true);
+    co_return Result<void>();
+  }
+
+  awaitable<void> Poll() {
+    auto expired = store.ExpireHints(NowMs() - options.max_age.count());
+    if (expired) {
+      for (const auto& [node, n] : *expired) {
+        log::Warn("hints expired").Str("node", node).Uint("count", n);
+        CountDropped("age", n);
+      }
+    }
+    auto backlogs = store.HintBacklogs();
+    if (!backlogs) {
+      log::Warn("hint backlog unreadable").Str("error", backlogs.error().message);
+      co_return;
+    }
+    {
+      std::lock_guard lock(mu);
+      totals.pending = *backlogs;
+    }
+    auto topology = cluster.topology();
+    // A topology change moves shards: a hint replayed after its cleanup could
+    // put documents back on a node that no longer owns them. The change's
+    // delta pass (and anti-entropy) covers what the hints carried.
+    const bool migrating = topology->migrating();
+    for (const auto& [node_id, backlog] : *backlogs) {
+      if (migrating || !topology->FindNode(node_id)) {
+        // Removed from the cluster: nobody will replay them.
+        if (store.DropHints(node_id, UINT64_MAX)) {
+          CountDropped(migrating ? "topology" : "removed", backlog.count);
+        }
+        continue;
+      }
+      cluster.SetCatchingUp(node_id, true);
+    }
+    for (NodeIndex n = 0; n < topology->nodes().size(); ++n) {
+      const auto& node = topology->node(n);
+      const bool pending = !migrating && backlogs->count(node.id) > 0;
+      if (!pending) {
+        if (cluster.IsCatchingUp(n)) {
+          auto finished = co_await FinishCatchUp(node.id);
+          if (!finished) log::Warn("hint check failed").Str("error", finished.error().message);
+        }
+        continue;
+      }
+      if (!cluster.IsHealthy(n)) continue;
+      const std::string scope = "hints/" + node.id;
+      auto lease = coordination.AcquireLease(scope, options.instance_id, options.lease_ttl);
+      if (!lease || !*lease) continue;  // another instance replays them
+      auto replayed = co_await Replay(node.id, node.address);
+      if (!replayed) {
+        log::Warn("hint replay failed").Str("node", node.id).Str("error",
+                                                                  replayed.error().message);
+      } else if (*replayed) {
+        log::Info("hints replayed").Str("node", node.id);
+        auto finished = co_await FinishCatchUp(node.id);
+        if (!finished) log::Warn("hint check failed").Str("error", finished.error().message);
+      }
+      (void)coordination.ReleaseLease(**lease);
+    }
+  }
+
+  awaitable<void> Loop() {
+    while (!stopping.load()) {
+      co_await Poll();
+      co_await Sleep(options.poll_interval);
+    }
+    loop_done.store(true);
+  }
+};
+
+HintReplayer::HintReplayer(store::Store& store, store::Coordination& coordination,
+                           meili::Cluster& cluster, HintReplayerOptions options)
+    : impl_(std::make_unique<Impl>(store, coordination, cluster, std::move(options))) {}
+
+HintReplayer::~HintReplayer() { Stop(); }
+
+void HintReplayer::Start() {
+  if (impl_->thread.joinable()) return;
+  impl_->stopping.store(false);
+  impl_->loop_done.store(false);
+  impl_->io.restart();
+  asio::co_spawn(impl_->io, impl_->Loop(), asio::detached);
+  Impl* impl = impl_.get();
+  impl_->thread = std::thread([impl] { impl->io.run(); });
+}
+
+void HintReplayer::Stop() {
+  if (!impl_->thread.joinable()) return;
+  impl_->stopping.store(true);
+  for (int i = 0; i < 100 && !impl_->loop_done.load(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  impl_->io.stop();
+  impl_->thread.join();
+}
+
+HintReplayerStats HintReplayer::stats() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->totals;
+}
+
+}  // namespace miroir::workers
