@@ -2,9 +2,22 @@
 
 namespace miroir::testnode {
 
+namespace {
+
+// `bytes` as valid UTF-8 (a body cut inside a sequence, or not text at
+// all, gets U+FFFD), so listing the log never fails to serialise.
+std::string ValidUtf8(const std::string& bytes) {
+  const std::string quoted = nlohmann::json(bytes).dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return nlohmann::json::parse(quoted).get<std::string>();
+}
+
+}  // namespace
+
 void RequestLog::Record(const http::Request& request) {
   Entry e{std::string(http::MethodName(request.method)), request.target,
-          std::string(request.headers.Get("x-request-id")), request.body.size()};
+          std::string(request.headers.Get("x-request-id")), request.body.size(),
+          ValidUtf8(request.body.substr(0, kBodyKept))};
   std::lock_guard lock(mu_);
   if (entries_.size() == capacity_) entries_.pop_front();
   entries_.push_back(std::move(e));
@@ -17,7 +30,8 @@ nlohmann::json RequestLog::List() const {
     out.push_back({{"method", e.method},
                    {"target", e.target},
                    {"requestId", e.request_id},
-                   {"bodyBytes", e.body_bytes}});
+                   {"bodyBytes", e.body_bytes},
+                   {"body", e.body}});
   }
   return out;
 }

@@ -22,16 +22,20 @@ class RequestLog {
   explicit RequestLog(size_t capacity = 10'000) : capacity_(capacity) {}
 
   void Record(const http::Request& request);
-  // Oldest first: [{"method", "target", "requestId", "bodyBytes"}, ...].
+  // Oldest first: [{"method", "target", "requestId", "bodyBytes", "body"}, ...];
+  // "body" is the first kBodyKept bytes of the body (enough for a query).
   nlohmann::json List() const;
   void Clear();
 
  private:
+  static constexpr size_t kBodyKept = 2048;
+
   struct Entry {
     std::string method;
     std::string target;
     std::string request_id;
     uint64_t body_bytes = 0;
+    std::string body;  // its first kBodyKept bytes
   };
   mutable std::mutex mu_;
   std::deque<Entry> entries_;

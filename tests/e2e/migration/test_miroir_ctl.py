@@ -3,27 +3,12 @@ status, its progress display and its errors."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-from pathlib import Path
 
-from harness import DEFAULT_ADMIN_KEY, miroir_bin
+from harness.ctl import ctl, ctl_bin
 from harness.migrations import node_shards, owned_shards
 
 from .conftest import UID, start_extra_node
-
-
-def ctl_bin() -> Path:
-    value = os.environ.get("MIROIR_CTL_BIN", "").strip()
-    if value:
-        return Path(value)
-    return miroir_bin().parents[1] / "tools" / "miroir-ctl" / "miroir-ctl"
-
-
-def ctl(cluster, *args: str, key: str = DEFAULT_ADMIN_KEY, timeout: float = 120):
-    env = {**os.environ, "MIROIR_ADMIN_KEY": key}
-    return subprocess.run([str(ctl_bin()), "--url", cluster.url, *args], capture_output=True,
-                          text=True, timeout=timeout, env=env)
 
 
 def test_add_node_and_wait(cluster):
