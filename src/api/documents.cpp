@@ -21,6 +21,7 @@
 #include "miroir/core/index_uid.hpp"
 #include "miroir/core/router.hpp"
 #include "miroir/core/search_rewrite.hpp"
+#include "miroir/core/time.hpp"
 #include "miroir/meili/index_requests.hpp"
 #include "miroir/meili/request_body.hpp"
 #include "resources.hpp"
@@ -77,14 +78,6 @@ awaitable<Result<std::shared_ptr<const Topology>>> AwaitWritable(
     boost::asio::steady_timer timer(executor, std::chrono::milliseconds(5));
     co_await timer.async_wait(boost::asio::use_awaitable);
   }
-}
-
-// Milliseconds since the Unix epoch: the time anti-entropy stamps on
-// writes and tombstones.
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // What a write to some shards sent, and to whom.
@@ -201,7 +194,7 @@ awaitable<http::Response> AddDocuments(RequestContext& ctx) {
 
   StampOptions stamp;
   stamp.anti_entropy = ctx.services.options.anti_entropy;
-  stamp.updated_at_ms = NowMs();
+  stamp.updated_at_ms = NowUnixMillis();
   auto sharded = ShardDocuments(ctx.request.body, *format, delimiter, primary_key, shard_count,
                                 stamp);
   if (!sharded) co_return ErrorResponse(sharded.error());
@@ -285,7 +278,7 @@ awaitable<http::Response> DeleteBatch(RequestContext& ctx, const json& ids, size
   if (ctx.services.options.anti_entropy) {
     // Tombstones first: a replica that misses the delete must not be able
     // to bring the document back before they exist.
-    auto recorded = co_await StoreTombstones(ctx.services, uid, *by_shard, NowMs());
+    auto recorded = co_await StoreTombstones(ctx.services, uid, *by_shard, NowUnixMillis());
     if (!recorded) co_return ErrorResponse(recorded.error());
   }
   auto build = [&](const std::vector<uint32_t>& node_shards) {
@@ -344,7 +337,7 @@ awaitable<http::Response> BroadcastDeletion(RequestContext& ctx, http::UpstreamR
   if (!writable) co_return ErrorResponse(writable.error());
   auto topology = std::move(*writable);
   if (ctx.services.options.anti_entropy) {
-    store::FilterTombstone tombstone{std::move(tombstone_filter), NowMs()};
+    store::FilterTombstone tombstone{std::move(tombstone_filter), NowUnixMillis()};
     auto call = [&uid, tombstone = std::move(tombstone)](store::Store& s) {
       return s.PutFilterTombstone(uid, tombstone);
     };

@@ -117,6 +117,12 @@ SystemTime NowMicros() {
       std::chrono::system_clock::now());
 }
 
+int64_t NowUnixMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 std::string FormatIsoDuration(std::chrono::nanoseconds d) {
   auto ns = d.count();
   if (ns < 0) ns = 0;

@@ -77,9 +77,7 @@ struct MigrationCoordinator::Impl {
   int64_t started_unix_ms = 0;
 
   void Progressed() {
-    last_progress_ms.store(std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count());
+    last_progress_ms.store(NowUnixMillis());
   }
   std::mutex done_mu;
   std::condition_variable done_cv;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,10 @@ std::optional<SystemTime> ParseRfc3339(std::string_view text);
 // The current time truncated to microseconds: what the coordination store
 // keeps, so a value reads the same before and after a round trip.
 SystemTime NowMicros();
+
+// Milliseconds since the Unix epoch: the clock of anti-entropy's stamps
+// (`_miroir_updated_at`), tombstones and hints.
+int64_t NowUnixMillis();
 
 // "PT1.5S", "PT0.000123S": seconds with the fraction trimmed of trailing zeros.
 std::string FormatIsoDuration(std::chrono::nanoseconds d);
