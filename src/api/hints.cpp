@@ -1,7 +1,6 @@
 #include "hints.hpp"
 
-#include <chrono>
-
+#include "miroir/core/time.hpp"
 #include "miroir/log/log.hpp"
 
 namespace miroir::api {
@@ -16,13 +15,8 @@ bool MissedWrite(const NodeReply& reply) {
 
 awaitable<void> StoreHints(Services& services, const Topology& topology,
                            std::vector<std::pair<NodeIndex, http::UpstreamRequest>> missed) {
-  // During a topology change the delta pass brings the moving shards' new
-  // owners up to date, and a hint could outlive the cleanup that takes a
-  // shard off its node (workers/hint_replayer.hpp drops them too).
-  if (!services.options.hinted_handoff || missed.empty() || topology.migrating()) co_return;
-  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  if (!services.options.hinted_handoff || missed.empty()) co_return;
+  const int64_t now = NowUnixMillis();
   for (auto& [node, request] : missed) {
     store::Hint hint;
     hint.node_id = topology.node(node).id;

@@ -328,8 +328,7 @@ void AddRepairCollector(metrics::ProxyMetrics& metrics, const workers::AntiEntro
     w.Family("miroir_hints_dropped_total",
              "Hints given up, by reason (full: the node's queue was over "
              "hinted_handoff.max_bytes_per_node; age: older than max_age; refused: the node "
-             "answered 4xx; removed: the node left the cluster; topology: a topology change "
-             "began). Anti-entropy repairs them.",
+             "answered 4xx; removed: the node left the cluster). Anti-entropy repairs them.",
              Type::kCounter);
     if (h) {
       w.Sample("miroir_hints_stored_total", {},
@@ -337,7 +336,7 @@ void AddRepairCollector(metrics::ProxyMetrics& metrics, const workers::AntiEntro
       w.Sample("miroir_hints_replayed_total", {}, static_cast<double>(h->replayed));
       w.Sample("miroir_hints_dropped_total", {{"reason", "full"}},
                static_cast<double>(metrics.hints_not_stored().value()));
-      for (const char* reason : {"age", "refused", "removed", "topology"}) {
+      for (const char* reason : {"age", "refused", "removed"}) {
         auto it = h->dropped.find(reason);
         w.Sample("miroir_hints_dropped_total", {{"reason", reason}},
                  static_cast<double>(it == h->dropped.end() ? 0 : it->second));

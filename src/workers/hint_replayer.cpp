@@ -1,6 +1,8 @@
 #include "miroir/workers/hint_replayer.hpp"
 
+#include <algorithm>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -11,6 +13,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "miroir/core/router.hpp"
+#include "miroir/core/time.hpp"
 #include "miroir/log/log.hpp"
 #include "node_calls.hpp"
 
@@ -28,10 +32,13 @@ http::Method MethodOf(std::string_view name) {
   return http::Method::kOther;
 }
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+// "movies" for "/indexes/movies/documents?primaryKey=id".
+std::optional<std::string> IndexOfTarget(std::string_view target) {
+  constexpr std::string_view kPrefix = "/indexes/";
+  if (!target.starts_with(kPrefix)) return std::nullopt;
+  target.remove_prefix(kPrefix.size());
+  const size_t end = target.find_first_of("/?");
+  return std::string(target.substr(0, end));
 }
 
 }  // namespace
@@ -68,7 +75,8 @@ struct HintReplayer::Impl {
 
   // Replays the node's hints until none is left. False when it stopped
   // early (the node failed again; the next poll retries).
-  awaitable<Result<bool>> Replay(const std::string& node_id, const std::string& address) {
+  awaitable<Result<bool>> Replay(const std::string& node_id, const std::string& address,
+                                 std::set<std::string>* indexes) {
     for (;;) {
       if (stopping.load()) co_return false;
       MIROIR_CO_ASSIGN_OR_RETURN(auto hints, store.PeekHints(node_id, options.batch));
@@ -97,6 +105,7 @@ struct HintReplayer::Impl {
           ++replayed;
         }
         done_through = hint.seq;
+        if (auto uid = IndexOfTarget(hint.target)) indexes->insert(*uid);
       }
       // The node has applied them before they leave the store, so reads
       // come back only once they show.
@@ -113,6 +122,31 @@ struct HintReplayer::Impl {
     }
   }
 
+  // Deletes from the node the documents of `uid` in shards it is no longer a
+  // write target of. A hint stored before a topology change took a shard off
+  // the node, and replayed after the change's cleanup, would otherwise leave
+  // those documents there.
+  awaitable<Result<void>> SweepStrays(NodeIndex node, const std::string& address,
+                                      const std::string& uid) {
+    MIROIR_CO_ASSIGN_OR_RETURN(auto index, store.GetIndex(uid));
+    if (!index) co_return Result<void>();  // deleted since: nothing to keep
+    auto topology = cluster.topology();
+    auto placement = topology->PlacementFor(uid, index->shard_count);
+    std::string kept;
+    uint32_t kept_count = 0;
+    for (uint32_t s = 0; s < index->shard_count; ++s) {
+      const auto targets = WriteTargets(*topology, *placement, s);
+      if (std::find(targets.begin(), targets.end(), node) == targets.end()) continue;
+      kept += (kept_count++ > 0 ? ", " : "") + std::to_string(s);
+    }
+    if (kept_count == index->shard_count) co_return Result<void>();
+    nlohmann::json body = nlohmann::json::object();
+    body["filter"] = kept_count == 0 ? std::string("_miroir_shard >= 0")
+                                     : "_miroir_shard NOT IN [" + kept + "]";
+    co_return co_await calls.Enqueue(address, http::Method::kPost,
+                                     "/indexes/" + uid + "/documents/delete", body.dump());
+  }
+
   // Stops routing around `node_id` once no write that decided to hint for
   // it is still storing its hint and none is left in the store.
   awaitable<Result<void>> FinishCatchUp(const std::string& node_id) {
@@ -127,7 +161,7 @@ struct HintReplayer::Impl {
   }
 
   awaitable<void> Poll() {
-    auto expired = store.ExpireHints(NowMs() - options.max_age.count());
+    auto expired = store.ExpireHints(NowUnixMillis() - options.max_age.count());
     if (expired) {
       for (const auto& [node, n] : *expired) {
         log::Warn("hints expired").Str("node", node).Uint("count", n);
@@ -144,23 +178,17 @@ struct HintReplayer::Impl {
       totals.pending = *backlogs;
     }
     auto topology = cluster.topology();
-    // A topology change moves shards: a hint replayed after its cleanup could
-    // put documents back on a node that no longer owns them. The change's
-    // delta pass (and anti-entropy) covers what the hints carried.
-    const bool migrating = topology->migrating();
     for (const auto& [node_id, backlog] : *backlogs) {
-      if (migrating || !topology->FindNode(node_id)) {
+      if (!topology->FindNode(node_id)) {
         // Removed from the cluster: nobody will replay them.
-        if (store.DropHints(node_id, UINT64_MAX)) {
-          CountDropped(migrating ? "topology" : "removed", backlog.count);
-        }
+        if (store.DropHints(node_id, UINT64_MAX)) CountDropped("removed", backlog.count);
         continue;
       }
       cluster.SetCatchingUp(node_id, true);
     }
     for (NodeIndex n = 0; n < topology->nodes().size(); ++n) {
       const auto& node = topology->node(n);
-      const bool pending = !migrating && backlogs->count(node.id) > 0;
+      const bool pending = backlogs->count(node.id) > 0;
       if (!pending) {
         if (cluster.IsCatchingUp(n)) {
           auto finished = co_await FinishCatchUp(node.id);
@@ -172,7 +200,12 @@ struct HintReplayer::Impl {
       const std::string scope = "hints/" + node.id;
       auto lease = coordination.AcquireLease(scope, options.instance_id, options.lease_ttl);
       if (!lease || !*lease) continue;  // another instance replays them
-      auto replayed = co_await Replay(node.id, node.address);
+      std::set<std::string> indexes;
+      auto replayed = co_await Replay(node.id, node.address, &indexes);
+      for (const std::string& uid : indexes) {
+        auto swept = co_await SweepStrays(n, node.address, uid);
+        if (!swept) replayed = swept.error();
+      }
       if (!replayed) {
         log::Warn("hint replay failed").Str("node", node.id).Str("error",
                                                                   replayed.error().message);

@@ -21,10 +21,13 @@
 //     write that decided to hint for it has stored its hint (Cluster write
 //     tickets), so no write skips the queue.
 // A hint the node refuses with a 4xx (say, its index was deleted since) is
-// dropped and counted. While a topology change is in progress no hint is
-// stored, and the pending ones are dropped (counted as "topology"): replayed
-// after the change's cleanup, one could put documents back on a node that no
-// longer owns their shard. The change's delta pass and anti-entropy cover them.
+// dropped and counted. After a replay, the node drops the documents of the
+// replayed indexes in shards it is no longer a write target of: a hint stored
+// before a topology change took a shard off the node, replayed after the
+// change's cleanup, would otherwise leave them there. Hints replayed during a
+// change are safe with its copy and delta pass: the queue holds every write
+// the node missed, in order, so replaying it over what the delta pass wrote
+// ends in the same state.
 //
 // Runs its own thread (store calls block there). Thread-safety: stats()
 // from any thread; Start/Stop from one thread at a time.
@@ -55,7 +58,7 @@ struct HintReplayerOptions {
 struct HintReplayerStats {
   std::map<std::string, store::HintBacklog> pending;  // by node id, as last polled
   uint64_t replayed = 0;
-  std::map<std::string, uint64_t> dropped;  // by reason: "age", "refused", "removed", "topology"
+  std::map<std::string, uint64_t> dropped;  // by reason: "age", "refused", "removed"
 };
 
 class HintReplayer {
