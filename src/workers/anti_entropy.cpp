@@ -37,12 +37,6 @@ constexpr const char* kUpdatedAt = "_miroir_updated_at";
 constexpr const char* kDigest = "_miroir_digest";
 constexpr const char* kExpiresAt = "_miroir_expires_at";
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // The canonical text of a fetched document's primary key; empty when the
 // document has none (it cannot be compared or repaired).
 std::string PkOf(const json& doc, const std::string& pk) {
@@ -188,11 +182,10 @@ struct AntiEntropy::Impl {
                    {"fields", fields},
                    {"limit", options.page_size},
                    {"offset", offset}};
-      auto page = co_await calls.FetchDocuments(replica.address, uid, body);
+      uint64_t bytes = 0;
+      auto page = co_await calls.FetchDocuments(replica.address, uid, body, &bytes);
       if (!page) co_return page.error();
       const json& results = (*page)["results"];
-      // What the node sent, near enough: the page re-serialised.
-      const uint64_t bytes = page->dump().size();
       Update([&](Pass& p) {
         p.documents_scanned += results.size();
         p.bytes_read += bytes;
@@ -205,47 +198,36 @@ struct AntiEntropy::Impl {
   }
 
   // The documents among `pks` that `replica` holds and that match `filter`
-  // (a Meilisearch filter, string or array; null: all): their primary key texts.
-  awaitable<Result<std::set<std::string>>> Matching(const Replica& replica,
-                                                    const std::string& uid,
-                                                    const std::string& pk_field,
-                                                    const std::vector<std::string>& pks,
-                                                    const json& filter) {
-    std::set<std::string> out;
+  // (a Meilisearch filter, string or array; null: none), with `fields`
+  // (null: whole documents).
+  awaitable<Result<std::vector<json>>> FetchByIds(const Replica& replica, const std::string& uid,
+                                                  const std::vector<std::string>& pks,
+                                                  const json& fields, const json& filter) {
+    std::vector<json> out;
     for (size_t begin = 0; begin < pks.size(); begin += options.page_size) {
       const size_t end = std::min(pks.size(), begin + options.page_size);
       json body = {{"ids", std::vector<std::string>(pks.begin() + static_cast<long>(begin),
                                                     pks.begin() + static_cast<long>(end))},
-                   {"fields", json::array({pk_field})},
                    {"limit", end - begin}};
+      if (!fields.is_null()) body["fields"] = fields;
       if (!filter.is_null()) body["filter"] = filter;
       auto page = co_await calls.FetchDocuments(replica.address, uid, body);
       if (!page) co_return page.error();
-      for (const json& doc : (*page)["results"]) {
-        std::string id = PkOf(doc, pk_field);
-        if (!id.empty()) out.insert(std::move(id));
-      }
+      for (json& doc : (*page)["results"]) out.push_back(std::move(doc));
     }
     co_return out;
   }
 
-  // Whole documents by primary key from `replica`.
-  awaitable<Result<std::map<std::string, json>>> FetchWhole(const Replica& replica,
-                                                            const std::string& uid,
-                                                            const std::string& pk_field,
-                                                            const std::vector<std::string>& pks) {
-    std::map<std::string, json> out;
-    for (size_t begin = 0; begin < pks.size(); begin += options.page_size) {
-      const size_t end = std::min(pks.size(), begin + options.page_size);
-      json body = {{"ids", std::vector<std::string>(pks.begin() + static_cast<long>(begin),
-                                                    pks.begin() + static_cast<long>(end))},
-                   {"limit", end - begin}};
-      auto page = co_await calls.FetchDocuments(replica.address, uid, body);
-      if (!page) co_return page.error();
-      for (json& doc : (*page)["results"]) {
-        std::string id = PkOf(doc, pk_field);
-        if (!id.empty()) out.emplace(std::move(id), std::move(doc));
-      }
+  // The versions `replica` holds of `pks`, by primary key.
+  awaitable<Result<std::map<std::string, DocumentVersion>>> FetchVersions(
+      const Replica& replica, const std::string& uid, const std::string& pk_field,
+      const std::vector<std::string>& pks) {
+    const json fields = json::array({pk_field, kUpdatedAt, kDigest});
+    MIROIR_CO_ASSIGN_OR_RETURN(auto docs, co_await FetchByIds(replica, uid, pks, fields, json()));
+    std::map<std::string, DocumentVersion> out;
+    for (const json& doc : docs) {
+      std::string id = PkOf(doc, pk_field);
+      if (!id.empty()) out.emplace(id, VersionOf(doc, id));
     }
     co_return out;
   }
@@ -259,6 +241,52 @@ struct AntiEntropy::Impl {
         IndexPath(uid) + "/documents/delete-batch?" + std::string(kRepairTag), json(pks).dump());
   }
 
+  // Deletes from `replica` exactly the `versions` it was seen holding: by a
+  // filter on their stamps, so a newer write that reached the copy since is
+  // kept (the node applies the filter in its task order). Documents without
+  // stamps (written before anti-entropy was on) are deleted by id.
+  awaitable<Result<void>> DeleteVersions(const Replica& replica, const std::string& uid,
+                                         uint32_t shard,
+                                         const std::vector<DocumentVersion>& versions) {
+    auto is_hex = [](const std::string& d) {
+      return !d.empty() && std::all_of(d.begin(), d.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+      });
+    };
+    std::vector<std::string> by_id;
+    std::vector<std::string> clauses;
+    for (const DocumentVersion& v : versions) {
+      if (v.updated_at_ms > 0 && is_hex(v.digest)) {
+        clauses.push_back("(" + std::string(kUpdatedAt) + " = " + std::to_string(v.updated_at_ms) +
+                          " AND " + kDigest + " = \"" + v.digest + "\")");
+      } else {
+        by_id.push_back(v.pk);
+      }
+    }
+    MIROIR_CO_RETURN_IF_ERROR(co_await DeleteFrom(replica, uid, by_id));
+    constexpr size_t kClausesPerFilter = 100;
+    for (size_t begin = 0; begin < clauses.size(); begin += kClausesPerFilter) {
+      std::string filter = ShardFilter(shard) + " AND (";
+      for (size_t i = begin; i < std::min(clauses.size(), begin + kClausesPerFilter); ++i) {
+        if (i > begin) filter += " OR ";
+        filter += clauses[i];
+      }
+      filter += ")";
+      MIROIR_CO_RETURN_IF_ERROR(co_await DeleteMatching(replica, uid, filter));
+    }
+    co_return Result<void>();
+  }
+
+  awaitable<Result<void>> DeleteMatching(const Replica& replica, const std::string& uid,
+                                         const std::string& filter) {
+    json body = json::object();
+    body["filter"] = filter;
+    co_return co_await calls.Enqueue(replica.address, http::Method::kPost,
+                                     IndexPath(uid) + "/documents/delete?" +
+                                         std::string(kRepairTag),
+                                     body.dump());
+  }
+
   awaitable<Result<void>> WriteTo(const Replica& replica, const std::string& uid,
                                   const std::string& pk_field, const json& docs) {
     if (docs.empty()) co_return Result<void>();
@@ -269,19 +297,20 @@ struct AntiEntropy::Impl {
   }
 
   // --- one shard ---
-  // Deletes the shard's documents whose `_miroir_expires_at` has passed,
-  // everywhere, after tombstoning them so no replica brings one back.
+  // Deletes the shard's documents whose `_miroir_expires_at` has passed, on
+  // every copy, by that very filter (a write since that pushed the expiry
+  // back is kept). Each gets a tombstone at its expiry time, so a copy
+  // restored from before cannot bring it back, while a write after it can.
   awaitable<Result<void>> Expire(const std::vector<Replica>& replicas, const std::string& uid,
                                  const std::string& pk_field, uint32_t shard, bool repair) {
-    const int64_t now = NowMs();
     const std::string filter = ShardFilter(shard) + " AND " + kExpiresAt + " <= " +
-                               std::to_string(now);
-    std::set<std::string> expired;
+                               std::to_string(NowUnixMillis());
+    std::map<std::string, int64_t> expired;  // pk -> its expiry time
     for (const Replica& r : replicas) {
       size_t offset = 0;
       for (;;) {
         json body = {{"filter", filter},
-                     {"fields", json::array({pk_field})},
+                     {"fields", json::array({pk_field, kExpiresAt})},
                      {"limit", options.page_size},
                      {"offset", offset}};
         const std::string target = IndexPath(uid) + "/documents/fetch";
@@ -296,19 +325,73 @@ struct AntiEntropy::Impl {
         const json& results = page->body["results"];
         for (const json& doc : results) {
           std::string id = PkOf(doc, pk_field);
-          if (!id.empty()) expired.insert(std::move(id));
+          auto at = doc.find(kExpiresAt);
+          if (id.empty() || at == doc.end() || !at->is_number()) continue;
+          expired[id] = static_cast<int64_t>(at->get<double>());
         }
         offset += results.size();
         if (results.size() < options.page_size) break;
       }
     }
     if (expired.empty()) co_return Result<void>();
-    std::vector<std::string> pks(expired.begin(), expired.end());
-    Update([&](Pass& p) { p.expired_deleted += pks.size(); });
+    Update([&](Pass& p) { p.expired_deleted += expired.size(); });
     if (!repair) co_return Result<void>();
-    MIROIR_CO_RETURN_IF_ERROR(store.PutTombstones(uid, shard, pks, now));
+    std::map<int64_t, std::vector<std::string>> by_time;
+    for (const auto& [id, at] : expired) by_time[at].push_back(id);
+    for (const auto& [at, pks] : by_time) {
+      MIROIR_CO_RETURN_IF_ERROR(store.PutTombstones(uid, shard, pks, at));
+    }
     for (const Replica& r : replicas) {
-      MIROIR_CO_RETURN_IF_ERROR(co_await DeleteFrom(r, uid, pks));
+      MIROIR_CO_RETURN_IF_ERROR(co_await DeleteMatching(r, uid, filter));
+    }
+    co_return Result<void>();
+  }
+
+  // Copies the version `source` holds now of each of `ids` to its targets.
+  // A client write that reached the source and a target between the fetch
+  // and the copy is overwritten on that target by the older copy — and a
+  // later partial update would give both the same stamps, hiding it — so the
+  // source is read again afterwards, and every document whose version moved
+  // is copied again, fresh, up to kCopyRounds times (the next pass takes
+  // what is left). The source itself is never written here.
+  awaitable<Result<void>> CopyFromSource(const std::vector<Replica>& replicas,
+                                         const std::string& uid, const std::string& pk_field,
+                                         size_t source, std::vector<std::string> ids,
+                                         const std::map<std::string, std::vector<size_t>>& targets) {
+    constexpr int kCopyRounds = 5;
+    for (int round = 0; round < kCopyRounds && !ids.empty(); ++round) {
+      MIROIR_CO_ASSIGN_OR_RETURN(auto docs,
+                                 co_await FetchByIds(replicas[source], uid, ids, json(), json()));
+      const int64_t now = NowUnixMillis();
+      std::map<std::string, DocumentVersion> copied;
+      std::vector<json> batches(replicas.size(), json::array());
+      for (json& doc : docs) {
+        std::string id = PkOf(doc, pk_field);
+        auto wanted = targets.find(id);
+        if (id.empty() || wanted == targets.end()) continue;
+        // Expired since the sweep: the next pass deletes it everywhere.
+        auto expires = doc.find(kExpiresAt);
+        if (expires != doc.end() && expires->is_number() &&
+            expires->get<double>() <= static_cast<double>(now)) {
+          continue;
+        }
+        copied.emplace(id, VersionOf(doc, id));
+        for (size_t t : wanted->second) batches[t].push_back(doc);
+      }
+      // (A document gone from the source since the scan is not copied: the
+      // next pass judges it, with its tombstone.)
+      for (size_t r = 0; r < replicas.size(); ++r) {
+        MIROIR_CO_RETURN_IF_ERROR(co_await WriteTo(replicas[r], uid, pk_field, batches[r]));
+      }
+      std::vector<std::string> check;
+      for (const auto& [id, v] : copied) check.push_back(id);
+      MIROIR_CO_ASSIGN_OR_RETURN(auto held_now,
+                                 co_await FetchVersions(replicas[source], uid, pk_field, check));
+      ids.clear();
+      for (const auto& [id, v] : copied) {
+        auto now_held = held_now.find(id);
+        if (now_held != held_now.end() && now_held->second != v) ids.push_back(id);
+      }
     }
     co_return Result<void>();
   }
@@ -380,26 +463,30 @@ struct AntiEntropy::Impl {
         // Empty: delete-all, which matched everything.
         const json filter = t.filter.empty() ? json() : json::parse(t.filter, nullptr, false);
         if (filter.is_discarded()) continue;
-        auto matched = co_await Matching(replicas[r], uid, pk_field, candidates, filter);
+        const json pk_only = json::array({pk_field});
+        auto matched = co_await FetchByIds(replicas[r], uid, candidates, pk_only, filter);
         if (!matched) {
           // The filter no longer parses on the node (its fields stopped
           // being filterable): this tombstone cannot be judged.
           RecordError(matched.error().message);
           continue;
         }
-        for (const std::string& id : *matched) keys[id].deleted_at_ms = t.deleted_at_ms;
+        for (const json& doc : *matched) {
+          const std::string id = PkOf(doc, pk_field);
+          if (keys.count(id)) keys[id].deleted_at_ms = t.deleted_at_ms;
+        }
       }
     }
 
     // Plan, then repair: deletes first, then copies fetched fresh.
-    std::vector<std::vector<std::string>> deletes(replicas.size());
+    std::vector<std::vector<DocumentVersion>> deletes(replicas.size());
     std::map<size_t, std::vector<std::string>> copies_by_source;
     std::map<std::string, std::vector<size_t>> copy_targets;
     uint64_t tombstoned = 0;
     for (const auto& [id, e] : keys) {
       DocumentRepair plan = antientropy::PlanRepair(e);
       if (plan.action == DocumentRepair::Action::kDelete) {
-        for (size_t r : plan.targets) deletes[r].push_back(id);
+        for (size_t r : plan.targets) deletes[r].push_back(*e.replicas[r]);
         ++tombstoned;
       } else if (plan.action == DocumentRepair::Action::kCopy) {
         copies_by_source[plan.source].push_back(id);
@@ -412,33 +499,11 @@ struct AntiEntropy::Impl {
     });
     if (!repair) co_return Result<void>();
     for (size_t r = 0; r < replicas.size(); ++r) {
-      MIROIR_CO_RETURN_IF_ERROR(co_await DeleteFrom(replicas[r], uid, deletes[r]));
+      MIROIR_CO_RETURN_IF_ERROR(co_await DeleteVersions(replicas[r], uid, shard, deletes[r]));
     }
-    const int64_t now = NowMs();
     for (const auto& [source, ids] : copies_by_source) {
-      MIROIR_CO_ASSIGN_OR_RETURN(auto docs, co_await FetchWhole(replicas[source], uid, pk_field,
-                                                                ids));
-      std::vector<json> batches(replicas.size(), json::array());
-      std::vector<std::vector<std::string>> expired(replicas.size());
-      for (const std::string& id : ids) {
-        auto doc = docs.find(id);
-        if (doc == docs.end()) continue;  // deleted since the scan: the next pass sees it
-        auto expires = doc->second.find(kExpiresAt);
-        const bool is_expired = expires != doc->second.end() && expires->is_number() &&
-                                expires->get<double>() <= static_cast<double>(now);
-        for (size_t target : copy_targets[id]) {
-          if (is_expired) {
-            expired[target].push_back(id);
-          } else {
-            batches[target].push_back(doc->second);
-          }
-        }
-        if (is_expired) expired[source].push_back(id);
-      }
-      for (size_t r = 0; r < replicas.size(); ++r) {
-        MIROIR_CO_RETURN_IF_ERROR(co_await WriteTo(replicas[r], uid, pk_field, batches[r]));
-        MIROIR_CO_RETURN_IF_ERROR(co_await DeleteFrom(replicas[r], uid, expired[r]));
-      }
+      MIROIR_CO_RETURN_IF_ERROR(
+          co_await CopyFromSource(replicas, uid, pk_field, source, ids, copy_targets));
     }
     co_return Result<void>();
   }
@@ -474,7 +539,7 @@ struct AntiEntropy::Impl {
     log::Info("anti-entropy pass started")
         .Str("index", only.value_or("*"))
         .Bool("repair", repair);
-    auto pruned = store.PruneTombstones(NowMs() - options.tombstone_retention.count());
+    auto pruned = store.PruneTombstones(NowUnixMillis() - options.tombstone_retention.count());
     if (!pruned) RecordError(pruned.error().message);
 
     std::vector<store::IndexRecord> indexes;
@@ -576,7 +641,7 @@ struct AntiEntropy::Impl {
     totals.mismatch_streak = p.mismatches > 0 ? totals.mismatch_streak + 1 : 0;
     totals.last_pass_seconds =
         std::chrono::duration<double>(*p.finished_at - p.started_at).count();
-    totals.last_pass_finished_unix_ms = NowMs();
+    totals.last_pass_finished_unix_ms = NowUnixMillis();
     totals.running = false;
     log::Info("anti-entropy pass finished")
         .Uint("shards_scanned", p.shards_scanned)
@@ -600,7 +665,7 @@ struct AntiEntropy::Impl {
   // The next scheduled start after `now`, as a steady-clock time.
   std::chrono::steady_clock::time_point NextScheduled() const {
     const int64_t period = options.schedule.count();
-    const int64_t now = NowMs();
+    const int64_t now = NowUnixMillis();
     const int64_t next = (now / period + 1) * period;
     return std::chrono::steady_clock::now() + std::chrono::milliseconds(next - now);
   }

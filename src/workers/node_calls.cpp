@@ -33,6 +33,7 @@ awaitable<Result<NodeAnswer>> NodeCalls::Call(const std::string& address, http::
   }
   NodeAnswer answer;
   answer.status = result.response.status;
+  answer.body_bytes = result.response.body.size();
   if (!result.response.body.empty()) {
     answer.body = json::parse(result.response.body, nullptr, false);
   }
@@ -104,10 +105,12 @@ awaitable<Result<void>> NodeCalls::Enqueue(const std::string& address, http::Met
 }
 
 awaitable<Result<json>> NodeCalls::FetchDocuments(const std::string& address,
-                                                  const std::string& uid, const json& body) {
+                                                  const std::string& uid, const json& body,
+                                                  uint64_t* bytes_read) {
   const std::string target = IndexPath(uid) + "/documents/fetch";
   auto answer = co_await Call(address, http::Method::kPost, target, body.dump());
   if (!answer) co_return answer.error();
+  if (bytes_read != nullptr) *bytes_read += answer->body_bytes;
   if (answer->status != 200 || !answer->body.is_object() || !answer->body.contains("results") ||
       !answer->body["results"].is_array()) {
     co_return Refused(address, target, *answer);

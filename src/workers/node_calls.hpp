@@ -23,6 +23,7 @@ namespace miroir::workers {
 struct NodeAnswer {
   unsigned status = 0;
   nlohmann::json body;
+  uint64_t body_bytes = 0;  // as received
 };
 
 // `_miroir_shard = <shard>`: the filter that selects one shard's documents.
@@ -61,9 +62,11 @@ class NodeCalls {
   boost::asio::awaitable<Result<void>> Enqueue(const std::string& address, http::Method method,
                                                std::string target, std::string body);
   // POST /indexes/<uid>/documents/fetch with `body`: {"results": [...], "total": n, ...}.
+  // `*bytes_read`, when given, grows by the size of the answer as received.
   boost::asio::awaitable<Result<nlohmann::json>> FetchDocuments(const std::string& address,
                                                                 const std::string& uid,
-                                                                const nlohmann::json& body);
+                                                                const nlohmann::json& body,
+                                                                uint64_t* bytes_read = nullptr);
 
   // The error for an answer that was not the one expected.
   static Error Refused(const std::string& address, const std::string& what,

@@ -25,10 +25,12 @@
 // moving are skipped (the change's delta pass covers them), and so are
 // replicas that are unhealthy or still replaying hints.
 //
-// Writes racing a repair: a repair copies the version it fetched just
-// before writing. A client write that lands on the replica between that
-// fetch and the repair's write is overwritten by the older version; the
-// next pass sees the newer one on the other replicas and repairs again.
+// Writes racing a repair: a delete removes only the version it saw (a
+// filter on its stamps, applied in the node's task order), so a newer write
+// survives it. A copy writes the version it fetched from its source; a
+// client write that reached the target in between is overwritten by it, so
+// the source is read again afterwards and what moved there is copied again,
+// fresh (a few rounds; the next pass takes the rest).
 //
 // Runs its own thread and io_context (store calls block there). Thread-safety:
 // Verify/Status/stats from any thread; Start/Stop from one thread at a time.

@@ -14,6 +14,7 @@ import time
 import pytest
 
 from harness import MiroirCluster, MiroirProcess, TopologySpec
+from harness.miroir import SLOWDOWN
 from harness.redis import redis_overrides
 
 SHARDS = 8
@@ -56,7 +57,7 @@ def quiet(a: MiroirProcess, b: MiroirProcess, after: tuple[float, float] = (0, 0
     """Waits for a moment when both instances have finished the pass of the same
     schedule slot (more passes than `after`) and neither runs one; returns
     (passes of a, passes of b, shards scanned by a, shards scanned by b)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + timeout * SLOWDOWN
     while time.monotonic() < deadline:
         ta = metric(a, "miroir_antientropy_last_pass_timestamp_seconds")
         tb = metric(b, "miroir_antientropy_last_pass_timestamp_seconds")
@@ -103,7 +104,7 @@ def test_a_delete_made_through_one_instance_is_enforced_by_the_other(shared):
         cluster.node("n2").sigcont()
     cluster.wait_node_healthy("n2")
     # Scheduled passes on both instances: whichever scans a shard uses a's tombstones.
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 20 * SLOWDOWN
     while time.monotonic() < deadline:
         held = {d["id"] for d in cluster.node_documents("n2", uid)}
         if not held & set(range(10)):
