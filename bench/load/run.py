@@ -12,6 +12,10 @@ Started by bench/load/run.sh, which builds the binaries first. Scenarios:
                 acknowledged through Miroir vs straight to the nodes with each
                 batch pre-split by Miroir's own placement (miroir-bench-split).
   memory        Miroir RSS idle and with 1,000 concurrent keep-alive clients.
+  antientropy   two nodes, each its own group, RF=1 (two copies of every shard):
+                an anti-entropy pass over a clean index (documents verified per
+                second, bytes read per document) vs reading the same shards'
+                whole documents off both nodes, as a full comparison would.
 
 Every child runs in its own session and is recorded in <workdir>/pids, so
 run.sh's EXIT trap can kill whatever this script could not. Every HTTP call
@@ -40,6 +44,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = "miroir-bench-master-key-0123456789"
+ADMIN_KEY = "miroir-bench-admin-key-9876543210"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 HOST = "127.0.0.1"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -107,13 +112,18 @@ def free_port() -> int:
 
 
 def http(method: str, url: str, body: bytes | None = None, timeout: float = 10,
-         content_type: str = "application/json") -> tuple[int, dict | list | None]:
-    req = urllib.request.Request(url, data=body, method=method, headers=dict(AUTH))
+         content_type: str = "application/json", key: str = KEY,
+         sizes: list | None = None) -> tuple[int, dict | list | None]:
+    """One request; `sizes`, when given, gets the answer's body size appended."""
+    req = urllib.request.Request(url, data=body, method=method,
+                                 headers={"Authorization": f"Bearer {key}"})
     if body is not None:
         req.add_header("Content-Type", content_type)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             raw = resp.read()
+            if sizes is not None:
+                sizes.append(len(raw))
             return resp.status, (json.loads(raw) if raw else None)
     except urllib.error.HTTPError as err:
         raw = err.read()
@@ -319,11 +329,18 @@ class Bench:
         wait_healthy(url, proc)
         return url, proc
 
-    def start_miroir(self, name: str, nodes: list[tuple[str, str]], shards: int
+    def start_miroir(self, name: str, nodes: list[tuple[str, str]], shards: int,
+                     group_per_node: bool = False, extra: str = ""
                      ) -> tuple[str, subprocess.Popen]:
+        """Miroir over `nodes`: one group g1 holding them all, or (group_per_node)
+        a group per node; `extra` is appended to its YAML configuration."""
         port = free_port()
-        node_list = "\n".join(f'        - id: {nid}\n          address: "{addr[len("http://"):]}"'
-                              for nid, addr in nodes)
+        groups = [[n] for n in nodes] if group_per_node else [nodes]
+        node_list = "\n".join(
+            f"    - id: g{g + 1}\n      nodes:\n" + "\n".join(
+                f'        - id: {nid}\n          address: "{addr[len("http://"):]}"'
+                for nid, addr in members)
+            for g, members in enumerate(groups))
         config = f"""listen:
   address: "{HOST}"
   port: {port}
@@ -331,12 +348,11 @@ class Bench:
   threads: {self.args.proxy_threads}
 auth:
   master_key: "{KEY}"
+  admin_key: "{ADMIN_KEY}"
 cluster:
   shards: {shards}
   replication_factor: 1
   groups:
-    - id: g1
-      nodes:
 {node_list}
 task_store:
   backend: sqlite
@@ -344,7 +360,7 @@ task_store:
     path: "{self.workdir / (name + '.db')}"
 log:
   level: warn
-"""
+{extra}"""
         path = self.workdir / f"{name}.yaml"
         path.write_text(config)
         proc = self.procs.start(name, [str(self.build / "src/miroir"), "--config", str(path)])
@@ -407,6 +423,59 @@ http {{
             wait_miroir_task(miroir, answer)
 
     # ----------------------------------------------------------------------- scenarios
+
+    def antientropy(self) -> None:
+        """A pass over a clean index vs reading whole documents, per round."""
+        self.note_load("antientropy")
+        nodes = [(f"n{i}", self.start_node(f"ae-n{i}")[0]) for i in (1, 2)]
+        shards = 8
+        miroir, _ = self.start_miroir(
+            "ae-miroir", nodes, shards, group_per_node=True,
+            extra="anti_entropy:\n  enabled: true\n  schedule: 24h\n  read_concurrency: 2\n")
+        count = self.args.antientropy_documents
+        self.load_documents(miroir, "ae", count)
+        wait_nodes_idle([url for _, url in nodes])
+        out: dict = {"documents": count, "copies": len(nodes), "verify": [], "full_read": []}
+        for _ in range(self.args.rounds):
+            status, started = http("POST", f"{miroir}/_miroir/verify",
+                                   json.dumps({"indexUid": "ae", "repair": False}).encode(),
+                                   key=ADMIN_KEY)
+            if status != 202:
+                raise RuntimeError(f"verify: {status} {started}")
+            while True:
+                time.sleep(0.05)
+                _, state = http("GET", f"{miroir}/_miroir/verify", key=ADMIN_KEY)
+                last = state["last"]
+                if last and last["uid"] == started["uid"]:
+                    break
+            if last["status"] != "succeeded" or last["mismatches"] != 0:
+                raise RuntimeError(f"verify pass: {last}")
+            seconds = last["durationMs"] / 1000
+            out["verify"].append({"docs_per_s": last["documentsScanned"] / seconds,
+                                  "bytes_per_doc": last["bytesRead"] / last["documentsScanned"],
+                                  "documents": last["documentsScanned"]})
+            # The baseline: the same shards' whole documents off both copies.
+            sizes: list[int] = []
+            read = 0
+            start = time.monotonic()
+            for _, url in nodes:
+                for shard in range(shards):
+                    offset = 0
+                    while True:
+                        body = {"filter": f"_miroir_shard = {shard}", "limit": 1000,
+                                "offset": offset}
+                        status, page = http("POST", f"{url}/indexes/ae/documents/fetch",
+                                            json.dumps(body).encode(), timeout=60, sizes=sizes)
+                        if status != 200:
+                            raise RuntimeError(f"fetch: {status} {page}")
+                        read += len(page["results"])
+                        offset += len(page["results"])
+                        if len(page["results"]) < 1000:
+                            break
+            seconds = time.monotonic() - start
+            out["full_read"].append({"docs_per_s": read / seconds,
+                                     "bytes_per_doc": sum(sizes) / read, "documents": read})
+        self.results["antientropy"] = out
 
     def pass_through(self) -> None:
         a = self.args
@@ -659,6 +728,20 @@ def report(r: dict) -> str:
                      f"{med(x['nodes_cpu_util'] for x in g['miroir']) * 100:.0f} % through Miroir, "
                      f"{med(x['nodes_cpu_util'] for x in g['direct']) * 100:.0f} % direct")
 
+    if "antientropy" in r:
+        a = r["antientropy"]
+        v_rate = med(x["docs_per_s"] for x in a["verify"])
+        v_bytes = med(x["bytes_per_doc"] for x in a["verify"])
+        f_rate = med(x["docs_per_s"] for x in a["full_read"])
+        f_bytes = med(x["bytes_per_doc"] for x in a["full_read"])
+        lines.append(f"\nanti-entropy scan ({a['documents']:,} documents x {a['copies']} copies, "
+                     f"clean; median of {len(a['verify'])} rounds)")
+        lines.append(f"  pass: {v_rate:,.0f} documents verified/s, {v_bytes:.0f} bytes read per "
+                     "document")
+        lines.append(f"  whole documents read off the same shards: {f_rate:,.0f} documents/s, "
+                     f"{f_bytes:.0f} bytes per document")
+        lines.append(f"  ratios: speed {v_rate / f_rate:.2f}, bytes {v_bytes / f_bytes:.3f}")
+
     if "memory" in r:
         mm = r["memory"]
         lines.append(f"\nmemory: RSS idle {mm['idle_start_mb']:.1f} MB at start, "
@@ -676,7 +759,8 @@ def main() -> int:
     ap.add_argument("--build-dir", default=str(REPO / "build"))
     ap.add_argument("--workdir", default="")
     ap.add_argument("--scenarios", default="pass-through,cluster",
-                    help="comma list of pass-through and cluster (fan-out, ingest, memory)")
+                    help="comma list of pass-through, cluster (fan-out, ingest, memory) and "
+                         "antientropy")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved repetitions")
     ap.add_argument("--proxy-threads", type=int, default=1,
                     help="Miroir threads and nginx workers (equal, for a fair comparison)")
@@ -692,6 +776,7 @@ def main() -> int:
     ap.add_argument("--ingest-seconds", type=float, default=5)
     ap.add_argument("--ingest-connections", type=int, default=2)
     ap.add_argument("--memory-connections", type=int, default=1000)
+    ap.add_argument("--antientropy-documents", type=int, default=50_000)
     ap.add_argument("--json-out", default="")
     args = ap.parse_args()
     if not args.workdir:
@@ -707,6 +792,8 @@ def main() -> int:
             bench.pass_through()
         if "cluster" in scenarios:
             bench.cluster3()
+        if "antientropy" in scenarios:
+            bench.antientropy()
     finally:
         bench.procs.stop_all()
     text = report(bench.results)

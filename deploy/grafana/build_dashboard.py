@@ -260,6 +260,39 @@ def panels() -> list[dict]:
             "documents copied per second, and how long it has run (MiroirMigrationStuck).",
             "short", 16, y, w=8),
     ]
+    y += 8
+    p.append(row("Anti-entropy and hinted handoff", y))
+    y += 1
+    p += [
+        series("Anti-entropy passes", [
+            target(f"sum(rate(miroir_antientropy_mismatches_total{{{job}}}[{RATE}]))",
+                   "mismatches / s"),
+            target(f"sum(rate(miroir_antientropy_documents_repaired_total{{{job}}}[{RATE}]))",
+                   "repaired / s"),
+            target(f"max(miroir_antientropy_mismatch_streak{{{job}}})", "mismatch streak"),
+            target(f"max(miroir_antientropy_last_pass_duration_seconds{{{job}}})",
+                   "last pass (s)")],
+            "Documents found different between replicas and repaired, the longest run of "
+            "passes that found mismatches (MiroirAntiEntropyMismatches at 3), and how long "
+            "the last pass took. Empty when anti-entropy is off.", "short", 0, y, w=8),
+        series("Anti-entropy scan", [
+            target(f"sum(rate(miroir_antientropy_documents_scanned_total{{{job}}}[{RATE}]))",
+                   "documents verified / s"),
+            target(f"sum(rate(miroir_antientropy_bytes_read_total{{{job}}}[{RATE}]))",
+                   "bytes read / s"),
+            target(f"sum(rate(miroir_antientropy_shards_skipped_total{{{job}}}[{RATE}]))",
+                   "shards skipped / s")],
+            "What passes read (three small fields per document) and the shards they could not "
+            "compare (a copy down or catching up, a change in progress, an error).",
+            "short", 8, y, w=8),
+        series("Hinted handoff", [
+            target(f"max by (node) (miroir_hints_pending{{{job}}})", "pending for {{node}}"),
+            target(f"sum(rate(miroir_hints_replayed_total{{{job}}}[{RATE}]))", "replayed / s"),
+            target(f"sum by (reason) (rate(miroir_hints_dropped_total{{{job}}}[{RATE}]))",
+                   "dropped / s ({{reason}})")],
+            "Writes waiting for nodes that missed them (such a node serves no reads until 0), "
+            "replayed, and given up (left to anti-entropy).", "short", 16, y, w=8),
+    ]
     return p
 
 

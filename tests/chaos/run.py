@@ -7,7 +7,9 @@ of docs/chaos-results.md.
 
 Needs the release build (MIROIR_BIN / MIROIR_TESTNODE_BIN as for the e2e suites).
 Also runs the refused configuration (no delta pass, anti-entropy off) with
-`--unsafe-no-delta`, to show what the delta pass prevents.
+`--unsafe-no-delta`, to show what the delta pass prevents, and everything with
+anti-entropy and hinted handoff on (and a second replica group) with
+`--anti-entropy`.
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ def main() -> int:
     ap.add_argument("--per-second", type=int, default=5000, help="copy throttle")
     ap.add_argument("--unsafe-no-delta", action="store_true",
                     help="also run without the delta pass (refused configuration)")
+    ap.add_argument("--anti-entropy", action="store_true",
+                    help="anti-entropy and hinted handoff on, with a second replica group "
+                         "(tests/chaos/scenarios.py Setup)")
     ap.add_argument("--out", type=Path, help="append the table to this file")
     args = ap.parse_args()
     rows = []
@@ -68,8 +73,10 @@ def main() -> int:
             result = run_scenario(Path(tmp), change=change, fault=fault, phase=phase,
                                   operations=args.operations, ids=args.ids,
                                   preload=args.ids, per_second=args.per_second,
-                                  delta_pass=delta)
+                                  delta_pass=delta, anti_entropy=args.anti_entropy)
         line = row(result)
+        if args.anti_entropy:
+            line = line.replace(f"| {change} |", f"| {change} (anti-entropy on) |", 1)
         if not delta:
             line = line.replace(f"| {change} |", f"| {change} (no delta pass) |", 1)
         rows.append(line)

@@ -55,11 +55,18 @@ class Result:
 
 
 class Setup:
-    """redis + nodes n1..n3 (g1) + Miroir a and b on the redis, RF 1, 16 shards."""
+    """redis + nodes n1..n3 (g1) + Miroir a and b on the redis, RF 1, 16 shards.
+
+    With `anti_entropy`, a second group g2 of one node (n4) holds a second copy of
+    every shard, and both instances run anti-entropy passes every 3 s and
+    hinted handoff: the copies of g1 and g2 must agree at the end."""
 
     def __init__(self, workdir: Path, *, task_delay_ms: int = 1,
-                 per_second: int = 0, delta_pass: bool = True) -> None:
+                 per_second: int = 0, delta_pass: bool = True,
+                 anti_entropy: bool = False) -> None:
         self.workdir = Path(workdir)
+        self.anti_entropy = anti_entropy
+        self.groups = (3, 1) if anti_entropy else (3,)
         self.redis = RedisProcess(self.workdir / "redis")
         self.task_delay_ms = task_delay_ms
         rebalancer = {"max_concurrent_migrations": 2, "write_hold_timeout_ms": 5000,
@@ -73,8 +80,12 @@ class Setup:
         overrides = redis_overrides(self.redis)
         overrides["rebalancer"] = self.rebalancer
         overrides["upstream"] = {"write_timeout_ms": 10_000, "timeout_ms": 10_000}
+        if self.anti_entropy:
+            overrides["anti_entropy"] = {"enabled": True, "schedule": "3s",
+                                         "tombstone_retention": "1h"}
         self.cluster = MiroirCluster(self.workdir / "cluster",
-                                     TopologySpec(groups=(3,), replication_factor=1, shards=16),
+                                     TopologySpec(groups=self.groups, replication_factor=1,
+                                                  shards=16),
                                      miroir_overrides=overrides)
         env = {} if self.rebalancer["delta_pass"] else {"MIROIR_UNSAFE_ALLOW_NO_DELTA_PASS": "1"}
         self.cluster.proxy.env.update(env)
@@ -136,9 +147,10 @@ class Setup:
 def begin_change(setup: Setup, change: str) -> None:
     a = setup.a
     if change == "add":
-        node = setup.add_node("n4")
+        nid = f"n{len(setup.cluster.nodes) + 1}"
+        node = setup.add_node(nid)
         resp = admin(a, "POST", "/_miroir/nodes",
-                     {"id": "n4", "address": f"127.0.0.1:{node.port}", "group": "g1"})
+                     {"id": nid, "address": f"127.0.0.1:{node.port}", "group": "g1"})
     elif change == "drain":
         resp = admin(a, "POST", "/_miroir/nodes/n2/drain")
     elif change == "remove":
@@ -146,7 +158,7 @@ def begin_change(setup: Setup, change: str) -> None:
     elif change == "group-add":
         m1, m2 = setup.add_node("m1"), setup.add_node("m2")
         resp = admin(a, "POST", "/_miroir/groups",
-                     {"id": "g2", "nodes": [{"id": "m1", "address": f"127.0.0.1:{m1.port}"},
+                     {"id": f"g{len(setup.groups) + 1}", "nodes": [{"id": "m1", "address": f"127.0.0.1:{m1.port}"},
                                             {"id": "m2", "address": f"127.0.0.1:{m2.port}"}]})
     else:
         raise ValueError(change)
@@ -261,11 +273,37 @@ def clear_faults(setup: Setup) -> None:
             node.http("DELETE", "/_testnode/faults")
 
 
+def converge(setup: Setup, timeout: float = 300.0) -> str:
+    """Once the writes stopped: repairing passes until one finds nothing (at most
+    three); what they found, for the notes. The scheduled passes ran throughout."""
+    found = []
+    for _ in range(3):
+        started = admin(setup.a, "POST", "/_miroir/verify", {"repair": True})
+        while started.status_code == 409:  # a scheduled pass runs: wait for it
+            time.sleep(0.2)
+            started = admin(setup.a, "POST", "/_miroir/verify", {"repair": True})
+        assert started.status_code == 202, started.text
+        uid = started.json()["uid"]
+        deadline = time.monotonic() + timeout
+        while True:
+            last = admin(setup.a, "GET", "/_miroir/verify").json()["last"]
+            if last is not None and last["uid"] == uid:
+                break
+            assert time.monotonic() < deadline, "the pass did not finish"
+            time.sleep(0.2)
+        assert last["status"] == "succeeded", last
+        found.append(last["mismatches"])
+        if last["mismatches"] == 0:
+            break
+    return f"anti-entropy passes after the run found {found} mismatches"
+
+
 def run_scenario(workdir: Path, *, change: str, fault: str = "none", phase: str = "copy",
                  operations: int = 10_000, ids: int = 4000, threads: int = 8,
                  preload: int = 4000, per_second: int = 0, delta_pass: bool = True,
-                 migration_timeout: float = 600.0) -> Result:
-    setup = Setup(workdir, per_second=per_second, delta_pass=delta_pass).start()
+                 anti_entropy: bool = False, migration_timeout: float = 600.0) -> Result:
+    setup = Setup(workdir, per_second=per_second, delta_pass=delta_pass,
+                  anti_entropy=anti_entropy).start()
     started = time.monotonic()
     notes: list[str] = []
     try:
@@ -297,6 +335,8 @@ def run_scenario(workdir: Path, *, change: str, fault: str = "none", phase: str 
             notes.extend(workload.errors[:5])
         if workload.reasons:
             notes.append(f"indeterminate or refused: {workload.reasons}")
+        if anti_entropy:
+            notes.append(converge(setup))
         report = check(setup.a, setup.cluster.nodes, UID, workload.ledger)
         return Result(change, fault, phase if fault == "kill-coordinator" else "-",
                       workload.counters, report, time.monotonic() - started, injected, notes)
