@@ -40,8 +40,13 @@ Result<IndexRead> PlanIndexRead(Services& services, const std::string& uid, bool
   read.record = std::move(*record);
   read.topology = services.cluster.topology();
   read.placement = read.topology->PlacementFor(uid, read.record.shard_count);
-  read.plan = PlanRead(*read.topology, *read.placement, ReadableNodes(services.cluster),
-                       stable ? 0 : rotation.value_or(services.cluster.NextRotation()));
+  const uint64_t turn = stable ? 0 : rotation.value_or(services.cluster.NextRotation());
+  read.plan = PlanRead(*read.topology, *read.placement, ReadableNodes(services.cluster), turn);
+  if (!read.plan.missing_shards.empty()) {
+    // Every healthy copy of some shard is catching up on hints: a copy that
+    // may lack the newest writes beats no answer for those shards.
+    read.plan = PlanRead(*read.topology, *read.placement, services.cluster, turn);
+  }
   return read;
 }
 

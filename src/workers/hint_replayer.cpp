@@ -77,6 +77,7 @@ struct HintReplayer::Impl {
   // early (the node failed again; the next poll retries).
   awaitable<Result<bool>> Replay(const std::string& node_id, const std::string& address,
                                  std::set<std::string>* indexes) {
+    constexpr int kAttempts = 4;
     for (;;) {
       if (stopping.load()) co_return false;
       MIROIR_CO_ASSIGN_OR_RETURN(auto hints, store.PeekHints(node_id, options.batch));
@@ -85,8 +86,15 @@ struct HintReplayer::Impl {
       uint64_t done_through = 0;
       uint64_t replayed = 0;
       for (const store::Hint& hint : hints) {
-        auto answer = co_await calls.Call(address, MethodOf(hint.method), hint.target, hint.body,
-                                          hint.content_type);
+        // A flaky link must not stall the queue: each hint is tried a few
+        // times before the round gives up (the next poll starts over).
+        Result<NodeAnswer> answer = Error(ErrorCode::kInternal, "not sent");
+        for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+          answer = co_await calls.Call(address, MethodOf(hint.method), hint.target, hint.body,
+                                       hint.content_type);
+          if (answer && answer->status < 500) break;
+          if (attempt < kAttempts) co_await Sleep(std::chrono::milliseconds(50 * attempt));
+        }
         if (!answer || answer->status >= 500) {
           if (!answer) co_return answer.error();
           co_return NodeCalls::Refused(address, hint.target, *answer);

@@ -14,7 +14,8 @@
 //     than the one that stored them route around it too;
 //   - for each healthy node with hints, under the node's "hints/<node>"
 //     lease (one replayer per node across instances), sends the hints in
-//     order, waits for the node task of the last one, and only then drops
+//     order (each tried up to four times: a flaky link must not keep the
+//     node catching up), waits for the node task of the last one, and only then drops
 //     them from the store: a replayer that dies mid-way replays them again,
 //     which repeats writes the node already applied, in the same order;
 //   - once a node has none left, stops routing around it, after every
