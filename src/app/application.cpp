@@ -276,32 +276,32 @@ void AddRepairCollector(metrics::ProxyMetrics& metrics, const workers::AntiEntro
            [](const S& x) { return static_cast<double>(x.last_pass_finished_unix_ms) / 1000.0; });
     w.Family("miroir_antientropy_shards_scanned_total",
              "Shards compared across all their replicas.", Type::kCounter);
-    sample("miroir_antientropy_shards_scanned_total", [](const S& x) { return x.shards_scanned; });
+    sample("miroir_antientropy_shards_scanned_total", [](const S& x) { return x.counts.shards_scanned; });
     w.Family("miroir_antientropy_shards_skipped_total",
              "Shards not compared: a replica down or catching up, a topology change, an error.",
              Type::kCounter);
-    sample("miroir_antientropy_shards_skipped_total", [](const S& x) { return x.shards_skipped; });
+    sample("miroir_antientropy_shards_skipped_total", [](const S& x) { return x.counts.shards_skipped; });
     w.Family("miroir_antientropy_documents_scanned_total",
              "Document versions read from replicas (pk, time and digest only).", Type::kCounter);
     sample("miroir_antientropy_documents_scanned_total",
-           [](const S& x) { return x.documents_scanned; });
+           [](const S& x) { return x.counts.documents_scanned; });
     w.Family("miroir_antientropy_bytes_read_total", "Bytes of those reads.", Type::kCounter);
-    sample("miroir_antientropy_bytes_read_total", [](const S& x) { return x.bytes_read; });
+    sample("miroir_antientropy_bytes_read_total", [](const S& x) { return x.counts.bytes_read; });
     w.Family("miroir_antientropy_mismatches_total", "Documents found different between replicas.",
              Type::kCounter);
-    sample("miroir_antientropy_mismatches_total", [](const S& x) { return x.mismatches; });
+    sample("miroir_antientropy_mismatches_total", [](const S& x) { return x.counts.mismatches; });
     w.Family("miroir_antientropy_documents_repaired_total",
              "Documents copied or deleted to make replicas agree.", Type::kCounter);
     sample("miroir_antientropy_documents_repaired_total",
-           [](const S& x) { return x.documents_repaired; });
+           [](const S& x) { return x.counts.documents_repaired; });
     w.Family("miroir_antientropy_tombstones_applied_total",
              "Documents deleted because a newer delete's tombstone beat them.", Type::kCounter);
     sample("miroir_antientropy_tombstones_applied_total",
-           [](const S& x) { return x.tombstones_applied; });
+           [](const S& x) { return x.counts.tombstones_applied; });
     w.Family("miroir_antientropy_expired_deleted_total",
              "Documents deleted because their _miroir_expires_at had passed.", Type::kCounter);
     sample("miroir_antientropy_expired_deleted_total",
-           [](const S& x) { return x.expired_deleted; });
+           [](const S& x) { return x.counts.expired_deleted; });
     w.Family("miroir_antientropy_errors_total", "Anti-entropy node or store calls that failed.",
              Type::kCounter);
     sample("miroir_antientropy_errors_total", [](const S& x) { return x.errors; });

@@ -64,14 +64,7 @@ struct Pass {
   SystemTime started_at;
   std::optional<SystemTime> finished_at;
   std::string status = "running";
-  uint64_t shards_scanned = 0;
-  uint64_t shards_skipped = 0;
-  uint64_t documents_scanned = 0;
-  uint64_t bytes_read = 0;
-  uint64_t mismatches = 0;
-  uint64_t documents_repaired = 0;
-  uint64_t tombstones_applied = 0;
-  uint64_t expired_deleted = 0;
+  AntiEntropyCounts counts;
   std::vector<std::string> errors;
   uint64_t error_count = 0;
 
@@ -83,14 +76,14 @@ struct Pass {
               {"status", status},
               {"startedAt", FormatRfc3339(started_at)},
               {"finishedAt", finished_at ? json(FormatRfc3339(*finished_at)) : json(nullptr)},
-              {"shardsScanned", shards_scanned},
-              {"shardsSkipped", shards_skipped},
-              {"documentsScanned", documents_scanned},
-              {"bytesRead", bytes_read},
-              {"mismatches", mismatches},
-              {"documentsRepaired", documents_repaired},
-              {"tombstonesApplied", tombstones_applied},
-              {"expiredDeleted", expired_deleted},
+              {"shardsScanned", counts.shards_scanned},
+              {"shardsSkipped", counts.shards_skipped},
+              {"documentsScanned", counts.documents_scanned},
+              {"bytesRead", counts.bytes_read},
+              {"mismatches", counts.mismatches},
+              {"documentsRepaired", counts.documents_repaired},
+              {"tombstonesApplied", counts.tombstones_applied},
+              {"expiredDeleted", counts.expired_deleted},
               {"errors", errors}};
     const SystemTime end = finished_at.value_or(NowMicros());
     j["durationMs"] =
@@ -107,6 +100,18 @@ struct Replica {
 };
 
 }  // namespace
+
+AntiEntropyCounts& AntiEntropyCounts::operator+=(const AntiEntropyCounts& other) {
+  shards_scanned += other.shards_scanned;
+  shards_skipped += other.shards_skipped;
+  documents_scanned += other.documents_scanned;
+  bytes_read += other.bytes_read;
+  mismatches += other.mismatches;
+  documents_repaired += other.documents_repaired;
+  tombstones_applied += other.tombstones_applied;
+  expired_deleted += other.expired_deleted;
+  return *this;
+}
 
 struct AntiEntropy::Impl {
   Impl(store::Store& s, meili::Cluster& c, Membership& m, AntiEntropyOptions o)
@@ -187,8 +192,8 @@ struct AntiEntropy::Impl {
       if (!page) co_return page.error();
       const json& results = (*page)["results"];
       Update([&](Pass& p) {
-        p.documents_scanned += results.size();
-        p.bytes_read += bytes;
+        p.counts.documents_scanned += results.size();
+        p.counts.bytes_read += bytes;
       });
       for (const json& doc : results) each(doc);
       co_await Throttle(results.size());
@@ -334,7 +339,7 @@ struct AntiEntropy::Impl {
       }
     }
     if (expired.empty()) co_return Result<void>();
-    Update([&](Pass& p) { p.expired_deleted += expired.size(); });
+    Update([&](Pass& p) { p.counts.expired_deleted += expired.size(); });
     if (!repair) co_return Result<void>();
     std::map<int64_t, std::vector<std::string>> by_time;
     for (const auto& [id, at] : expired) by_time[at].push_back(id);
@@ -438,7 +443,7 @@ struct AntiEntropy::Impl {
       it = agree ? keys.erase(it) : std::next(it);
     }
     if (keys.empty()) co_return Result<void>();
-    Update([&](Pass& p) { p.mismatches += keys.size(); });
+    Update([&](Pass& p) { p.counts.mismatches += keys.size(); });
 
     // Deletes that may beat the versions held: tombstones by key, then
     // filter tombstones (delete by filter, delete-all) newer than a version.
@@ -494,8 +499,8 @@ struct AntiEntropy::Impl {
       }
     }
     Update([&](Pass& p) {
-      p.tombstones_applied += tombstoned;
-      p.documents_repaired += copy_targets.size() + tombstoned;
+      p.counts.tombstones_applied += tombstoned;
+      p.counts.documents_repaired += copy_targets.size() + tombstoned;
     });
     if (!repair) co_return Result<void>();
     for (size_t r = 0; r < replicas.size(); ++r) {
@@ -602,7 +607,7 @@ struct AntiEntropy::Impl {
     // A change moving shards has its own delta pass; and its owners are
     // in flux, so a copy could land on a node that is about to drop it.
     if (topology->migrating()) {
-      Update([](Pass& p) { ++p.shards_skipped; });
+      Update([](Pass& p) { ++p.counts.shards_skipped; });
       co_return;
     }
     auto placement = topology->PlacementFor(index.uid, index.shard_count);
@@ -611,17 +616,17 @@ struct AntiEntropy::Impl {
       return cluster.IsReadable(r.node);
     });
     if (replicas.empty() || !all_readable) {
-      Update([](Pass& p) { ++p.shards_skipped; });
+      Update([](Pass& p) { ++p.counts.shards_skipped; });
       co_return;
     }
     auto done = co_await ScanShard(replicas, index, shard, repair);
     if (!done) {
       RecordError("index `" + index.uid + "` shard " + std::to_string(shard) + ": " +
                   done.error().message);
-      Update([](Pass& p) { ++p.shards_skipped; });
+      Update([](Pass& p) { ++p.counts.shards_skipped; });
       co_return;
     }
-    Update([](Pass& p) { ++p.shards_scanned; });
+    Update([](Pass& p) { ++p.counts.shards_scanned; });
   }
 
   void FinishPass() {
@@ -630,23 +635,18 @@ struct AntiEntropy::Impl {
     p.finished_at = NowMicros();
     p.status = stopping.load() ? "canceled" : (p.error_count > 0 ? "failed" : "succeeded");
     ++totals.passes;
-    totals.shards_scanned += p.shards_scanned;
-    totals.shards_skipped += p.shards_skipped;
-    totals.documents_scanned += p.documents_scanned;
-    totals.bytes_read += p.bytes_read;
-    totals.mismatches += p.mismatches;
-    totals.documents_repaired += p.repair ? p.documents_repaired : 0;
-    totals.tombstones_applied += p.repair ? p.tombstones_applied : 0;
-    totals.expired_deleted += p.repair ? p.expired_deleted : 0;
-    totals.mismatch_streak = p.mismatches > 0 ? totals.mismatch_streak + 1 : 0;
+    AntiEntropyCounts done = p.counts;
+    if (!p.repair) done.documents_repaired = done.tombstones_applied = done.expired_deleted = 0;
+    totals.counts += done;
+    totals.mismatch_streak = p.counts.mismatches > 0 ? totals.mismatch_streak + 1 : 0;
     totals.last_pass_seconds =
         std::chrono::duration<double>(*p.finished_at - p.started_at).count();
     totals.last_pass_finished_unix_ms = NowUnixMillis();
     totals.running = false;
     log::Info("anti-entropy pass finished")
-        .Uint("shards_scanned", p.shards_scanned)
-        .Uint("mismatches", p.mismatches)
-        .Uint("repaired", p.documents_repaired)
+        .Uint("shards_scanned", p.counts.shards_scanned)
+        .Uint("mismatches", p.counts.mismatches)
+        .Uint("repaired", p.counts.documents_repaired)
         .Uint("errors", p.error_count);
     last = std::move(p);
     current.reset();

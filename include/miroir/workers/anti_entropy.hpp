@@ -66,17 +66,23 @@ struct AntiEntropyOptions {
   bool shared = false;
 };
 
-// Totals since start, for metrics.
-struct AntiEntropyStats {
-  uint64_t passes = 0;
+// What passes counted: one pass's report, or the totals of the passes run here.
+struct AntiEntropyCounts {
   uint64_t shards_scanned = 0;
   uint64_t shards_skipped = 0;
   uint64_t documents_scanned = 0;
   uint64_t bytes_read = 0;
   uint64_t mismatches = 0;
-  uint64_t documents_repaired = 0;
+  uint64_t documents_repaired = 0;  // in a dry run: what a repair would copy or delete
   uint64_t tombstones_applied = 0;
   uint64_t expired_deleted = 0;
+  AntiEntropyCounts& operator+=(const AntiEntropyCounts& other);
+};
+
+// Totals since start, for metrics.
+struct AntiEntropyStats {
+  uint64_t passes = 0;
+  AntiEntropyCounts counts;  // repairs counted only when made (dry runs left out)
   uint64_t errors = 0;
   uint64_t mismatch_streak = 0;  // consecutive finished passes that found mismatches
   double last_pass_seconds = 0;

@@ -119,13 +119,19 @@ def pair(redis: RedisProcess, tmp_path_factory: pytest.TempPathFactory,
          request: pytest.FixtureRequest):
     """(cluster, a, b): three nodes in one group, Miroir `a` (the cluster's own proxy)
     and Miroir `b`, both on the same Redis. A test module may set TASK_STORE, a dict
-    of extra task_store settings for both."""
+    of extra task_store settings for both; OVERRIDES, other configuration sections
+    for both; TOPOLOGY, another TopologySpec."""
     extra = getattr(request.module, "TASK_STORE", {})
-    cluster = MiroirCluster(tmp_path_factory.mktemp("multi"),
-                            TopologySpec(groups=(3,), replication_factor=1, shards=16),
-                            miroir_overrides=redis_overrides(redis, **extra))
+
+    def overrides() -> dict:
+        o = redis_overrides(redis, **extra)
+        o.update(getattr(request.module, "OVERRIDES", {}))
+        return o
+    spec = getattr(request.module, "TOPOLOGY",
+                   TopologySpec(groups=(3,), replication_factor=1, shards=16))
+    cluster = MiroirCluster(tmp_path_factory.mktemp("multi"), spec, miroir_overrides=overrides())
     cluster.start()
-    b: MiroirProcess = cluster.make_proxy("miroir-b", overrides=redis_overrides(redis, **extra))
+    b: MiroirProcess = cluster.make_proxy("miroir-b", overrides=overrides())
     try:
         b.start()
         for nid in cluster.nodes:

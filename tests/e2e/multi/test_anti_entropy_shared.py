@@ -11,13 +11,16 @@ from __future__ import annotations
 import re
 import time
 
-import pytest
-
-from harness import MiroirCluster, MiroirProcess, TopologySpec
+from harness import MiroirProcess, TopologySpec
 from harness.miroir import SLOWDOWN
-from harness.redis import redis_overrides
 
 SHARDS = 8
+# The `pair` fixture (conftest.py) reads these.
+TOPOLOGY = TopologySpec(groups=(1, 1), replication_factor=1, shards=SHARDS)
+OVERRIDES = {
+    "anti_entropy": {"enabled": True, "schedule": "2s", "tombstone_retention": "1h"},
+    "hinted_handoff": {"enabled": False},
+}
 
 
 def metric(proxy: MiroirProcess, name: str) -> float:
@@ -25,31 +28,6 @@ def metric(proxy: MiroirProcess, name: str) -> float:
     m = re.search(rf"^{name} (\S+)$", text, re.M)
     assert m, f"{name} missing from {proxy.name}'s metrics"
     return float(m.group(1))
-
-
-@pytest.fixture(scope="module")
-def shared(redis, tmp_path_factory):
-    def overrides():
-        o = redis_overrides(redis)
-        o["anti_entropy"] = {"enabled": True, "schedule": "2s", "tombstone_retention": "1h"}
-        o["hinted_handoff"] = {"enabled": False}
-        return o
-    cluster = MiroirCluster(tmp_path_factory.mktemp("ae-shared"),
-                            TopologySpec(groups=(1, 1), replication_factor=1, shards=SHARDS),
-                            miroir_overrides=overrides())
-    cluster.start()
-    b = cluster.make_proxy("miroir-b", overrides=overrides())
-    try:
-        b.start()
-        for nid in cluster.nodes:
-            b.wait_node_health(nid, True, timeout=15.0)
-        yield cluster, cluster.proxy, b
-    finally:
-        try:
-            b.stop(timeout=10)
-        except Exception:  # noqa: BLE001 - keep stopping the cluster
-            b.kill9()
-        cluster.stop()
 
 
 def quiet(a: MiroirProcess, b: MiroirProcess, after: tuple[float, float] = (0, 0),
@@ -72,8 +50,8 @@ def quiet(a: MiroirProcess, b: MiroirProcess, after: tuple[float, float] = (0, 0
     raise AssertionError("the instances' passes did not line up")
 
 
-def test_each_shard_is_scanned_by_exactly_one_instance(shared):
-    cluster, a, b = shared
+def test_each_shard_is_scanned_by_exactly_one_instance(pair):
+    cluster, a, b = pair
     client = cluster.client()
     client.wait_for_task(client.create_index("split", {"primaryKey": "id"}).task_uid)
     client.wait_for_task(client.index("split").add_documents([{"id": i} for i in range(400)])
@@ -88,8 +66,8 @@ def test_each_shard_is_scanned_by_exactly_one_instance(shared):
     assert metric(b, "miroir_antientropy_shards_skipped_total") == 0
 
 
-def test_a_delete_made_through_one_instance_is_enforced_by_the_other(shared):
-    cluster, a, b = shared
+def test_a_delete_made_through_one_instance_is_enforced_by_the_other(pair):
+    cluster, a, b = pair
     client = cluster.client()  # instance a
     uid = "cross"
     client.wait_for_task(client.create_index(uid, {"primaryKey": "id"}).task_uid)
