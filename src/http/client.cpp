@@ -248,6 +248,9 @@ asio::awaitable<UpstreamResult> UpstreamPool::Send(UpstreamRequest request) {
     // Only a stale keep-alive connection that produced nothing is retried.
     const bool stale = reused && !received && result.failure != UpstreamFailure::kTimeout;
     if (!stale || std::chrono::steady_clock::now() >= deadline) co_return result;
+    // The node closed it: most likely it restarted, and every other idle
+    // connection to it is just as dead. The retry connects afresh.
+    self->idle.clear();
   }
   UpstreamResult exhausted;
   exhausted.failure = UpstreamFailure::kReset;

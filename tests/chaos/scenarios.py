@@ -302,9 +302,11 @@ def converge(setup: Setup, timeout: float = 300.0) -> str:
                 break
             assert time.monotonic() < deadline, "the pass did not finish"
             time.sleep(0.2)
-        assert last["status"] == "succeeded", last
-        found.append(last["mismatches"])
-        if last["mismatches"] == 0 and last["shardsSkipped"] == 0:
+        # A pass fails when a node call does (a node restarted by the fault):
+        # the next one tries again.
+        found.append(last["mismatches"] if last["status"] == "succeeded" else last["status"])
+        if last["status"] == "succeeded" and last["mismatches"] == 0 \
+                and last["shardsSkipped"] == 0:
             break
     return f"anti-entropy passes after the run (hints replayed) found {found} mismatches"
 

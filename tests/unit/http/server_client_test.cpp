@@ -1,5 +1,6 @@
 // The HTTP server and the upstream client against each other on loopback.
 #include <future>
+#include <vector>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -81,6 +82,31 @@ TEST_F(ServerClientTest, ConnectionClosedByServerIsNotKept) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(pool_->idle_connections(), 0u);
   EXPECT_TRUE(Send(Get("/after")).ok());
+}
+
+TEST_F(ServerClientTest, ANodeRestartLeavesNoDeadConnectionToTrip) {
+  StartServer();
+  // Three idle connections to the node...
+  std::vector<std::future<UpstreamResult>> sent;
+  for (int i = 0; i < 3; ++i) {
+    sent.push_back(asio::co_spawn(ioc_, pool_->Send(Get("/warm")), asio::use_future));
+  }
+  ioc_.restart();
+  ioc_.run();
+  for (auto& f : sent) ASSERT_TRUE(f.get().ok());
+  ASSERT_EQ(pool_->idle_connections(), 3u);
+  // ...which all die when it restarts on the same port.
+  ServerOptions same_port;
+  same_port.port = server_->port();
+  auto pool = std::move(pool_);  // StartServer makes a new one: keep the old
+  server_->Stop();
+  server_.reset();
+  StartServer(same_port);
+  pool_ = std::move(pool);
+  ASSERT_EQ(pool_->idle_connections(), 3u);
+  auto r = Send(Get("/after-restart"));
+  ASSERT_TRUE(r.ok()) << r.detail;
+  EXPECT_EQ(r.response.body, "{\"path\":\"/after-restart\",\"body\":0}");
 }
 
 TEST_F(ServerClientTest, HangingServerTimesOut) {
