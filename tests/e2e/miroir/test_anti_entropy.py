@@ -346,3 +346,39 @@ def test_verify_is_refused_clearly_when_anti_entropy_is_off(tmp_path):
         body = resp.json()
         assert body["code"] == "miroir_anti_entropy_disabled"
         assert "anti_entropy.enabled" in body["message"]
+
+
+def test_scheduled_passes_run_alone_and_a_dry_run_repairs_nothing(tmp_path):
+    # A pass every second, report only: the drift is found, pass after pass, and left.
+    with MiroirCluster(tmp_path, TopologySpec(groups=(1, 1), replication_factor=1, shards=2),
+                       miroir_overrides=overrides(anti_entropy={
+                           "enabled": True, "schedule": "1s", "tombstone_retention": "1h",
+                           "dry_run": True})) as c:
+        fresh_index(c, "scheduled", [{"id": i} for i in range(10)])
+        node_delete(c.node("n2"), "scheduled", [4])
+        deadline = time.monotonic() + 20 * SLOWDOWN
+        seen = []
+        while time.monotonic() < deadline and len(seen) < 2:
+            last = ok_json(c.proxy.admin("GET", "/_miroir/verify"))["last"]
+            if last and last["trigger"] == "schedule" and last["mismatches"] == 1 and \
+                    last["uid"] not in seen:
+                assert last["dryRun"] is True and last["indexUid"] is None
+                seen.append(last["uid"])
+            time.sleep(0.1)
+        assert len(seen) == 2, seen
+        assert 4 not in docs_by_id(c, "n2", "scheduled")
+
+
+def test_the_scan_keeps_to_its_documents_per_second_budget(tmp_path):
+    budget = 2000
+    with MiroirCluster(tmp_path, TopologySpec(groups=(1, 1), replication_factor=1, shards=2),
+                       miroir_overrides=overrides(anti_entropy={
+                           "enabled": True, "schedule": "1h", "read_concurrency": 1,
+                           "max_documents_per_second": budget})) as c:
+        fresh_index(c, "budget", [{"id": i} for i in range(3000)])
+        report = run_pass(c, repair=False, index="budget")
+        assert report["documentsScanned"] == 6000
+        # 6,000 reads at 2,000 a second: three seconds at least (the first page
+        # is free: the budget is checked after each one).
+        floor_ms = (report["documentsScanned"] - 1000) / budget * 1000
+        assert report["durationMs"] >= floor_ms, report
