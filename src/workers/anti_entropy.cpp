@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
-#include <set>
 #include <thread>
-#include <unordered_map>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
