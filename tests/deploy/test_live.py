@@ -122,8 +122,11 @@ def env():
     with tempfile.TemporaryDirectory(prefix="miroir-deploy-live-") as tmp:
         work = Path(tmp)
         metrics_port = free_port()
+        # Anti-entropy on (no pass due), so its dashboard panels have series.
         cluster = MiroirCluster(work / "cluster", TopologySpec(groups=(3,), replication_factor=1, shards=16),
-                                miroir_overrides={"listen": {"metrics_port": metrics_port}})
+                                miroir_overrides={"listen": {"metrics_port": metrics_port},
+                                                  "anti_entropy": {"enabled": True,
+                                                                   "schedule": "1h"}})
         prom = Prometheus(work, f"127.0.0.1:{metrics_port}", [RULES])
         try:
             cluster.start()
