@@ -776,6 +776,13 @@ struct MigrationCoordinator::Impl {
         MIROIR_CO_RETURN_IF_ERROR(co_await Cleanup(spec));
         const std::string outcome =
             m.description.ends_with("(cancelled)") ? "cancelled" : "completed";
+        // The outcome is stored before the migration leaves the topology: a
+        // status read in between must find it (miroir-ctl --wait exits on it).
+        json last = progress;
+        last["description"] = m.description;
+        last["outcome"] = outcome;
+        last["finishedAt"] = FormatRfc3339(NowMicros());
+        (void)coordination.FencedPut(kScope, lease->token, "last", last.dump());
         auto finish = [](TopologySpec& s) -> Result<bool> {
           if (!s.migration || s.migration->state != MigrationState::kCleanup) return false;
           s.migration.reset();
@@ -783,10 +790,6 @@ struct MigrationCoordinator::Impl {
         };
         MIROIR_CO_ASSIGN_OR_RETURN(auto published, Publish(finish, true));
         if (!published) co_return false;
-        json last = progress;
-        last["description"] = m.description;
-        last["outcome"] = outcome;
-        last["finishedAt"] = FormatRfc3339(NowMicros());
         last["epoch"] = published->epoch;
         MIROIR_CO_ASSIGN_OR_RETURN(auto indexes, store.ListIndexes());
         for (const auto& index : indexes) {
