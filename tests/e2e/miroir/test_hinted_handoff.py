@@ -47,6 +47,14 @@ def metric(cluster, name: str, labels: str = "") -> float:
     return total
 
 
+def wait_pending(cluster, count: float) -> None:
+    """Until the replayer has polled the hints stored so far (every 250 ms)."""
+    deadline = time.monotonic() + 3 * SLOWDOWN
+    while metric(cluster, "miroir_hints_pending") < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert metric(cluster, "miroir_hints_pending") == count
+
+
 def documents(cluster, node: str, uid: str) -> dict:
     return {d["id"]: d for d in cluster.node_documents(node, uid)}
 
@@ -76,10 +84,7 @@ def test_a_stopped_replica_gets_1000_missed_writes_back_from_its_hints(cluster):
                 last = index.delete_documents(filter=f"v = {i - 5}")
             writes += 1
         client.wait_for_task(last.task_uid, timeout_in_ms=60_000)
-        deadline = time.monotonic() + 3 * SLOWDOWN  # the replayer polls every 250 ms
-        while metric(cluster, "miroir_hints_pending") < 1000 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert metric(cluster, "miroir_hints_pending") == 1000
+        wait_pending(cluster, 1000)
         assert metric(cluster, "miroir_hints_stored_total") == 1000
     finally:
         cluster.node("n2").sigcont()
@@ -112,6 +117,7 @@ def test_a_replica_catching_up_serves_no_reads(cluster):
         for start in range(0, 50, 5):  # ten writes: ten hints
             task = index.add_documents([{"id": i} for i in range(start, start + 5)])
         client.wait_for_task(task.task_uid)
+        wait_pending(cluster, 10)
     finally:
         n2.sigcont()
     # Slow the replay down: n2 takes 300 ms to accept each write.
@@ -152,6 +158,7 @@ def test_hints_past_the_bound_are_dropped_and_counted(tmp_path):
             stored = metric(c, "miroir_hints_stored_total")
             dropped = metric(c, "miroir_hints_dropped_total", '{reason="full"}')
             assert stored + dropped == 10 and 1 <= stored <= 4 and dropped >= 6, (stored, dropped)
+            wait_pending(c, stored)
         finally:
             c.node("n2").sigcont()
         c.wait_node_healthy("n2")
