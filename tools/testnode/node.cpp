@@ -93,6 +93,7 @@ void Node::ReplayRecord(const OJson& record) {
     t.details = j.contains("details") ? j["details"] : OJson();
     t.payload = j.contains("payload") ? j["payload"] : OJson();
     next_task_uid_ = std::max(next_task_uid_, t.uid + 1);
+    queued_.insert(t.uid);
     tasks_[t.uid] = std::move(t);
   } else if (op == "finish") {
     auto it = tasks_.find(record.value("uid", uint64_t{0}));
@@ -131,6 +132,7 @@ Result<OJson> Node::Enqueue(std::optional<std::string> index_uid, std::string ty
   MIROIR_RETURN_IF_ERROR(JournalAppend(OJson{{"op", "enqueue"}, {"task", TaskToJournal(t)}}));
   ++next_task_uid_;
   OJson summary = SummarizedTaskView(t);
+  queued_.insert(t.uid);
   tasks_[t.uid] = std::move(t);
   lock.unlock();
   tasks_cv_.notify_all();
@@ -146,12 +148,41 @@ Result<OJson> Node::GetTask(uint64_t uid) const {
   return TaskView(it->second);
 }
 
+template <typename Visit>
+void Node::ForEachCandidateLocked(const TaskQuery& q, bool newest_first, Visit visit) const {
+  auto visit_uids = [&](const auto& uids) {
+    auto one = [&](uint64_t uid) {
+      if (auto it = tasks_.find(uid); it != tasks_.end()) visit(it->second);
+    };
+    if (newest_first) {
+      std::for_each(uids.rbegin(), uids.rend(), one);
+    } else {
+      std::for_each(uids.begin(), uids.end(), one);
+    }
+  };
+  if (q.uids) return visit_uids(*q.uids);
+  const bool only_active =
+      q.statuses && std::all_of(q.statuses->begin(), q.statuses->end(), [](TaskStatus s) {
+        return s == TaskStatus::kEnqueued || s == TaskStatus::kProcessing;
+      });
+  if (only_active) {
+    std::set<uint64_t> active = queued_;
+    if (processing_uid_) active.insert(*processing_uid_);
+    return visit_uids(active);
+  }
+  if (newest_first) {
+    for (auto it = tasks_.rbegin(); it != tasks_.rend(); ++it) visit(it->second);
+  } else {
+    for (const auto& [uid, t] : tasks_) visit(t);
+  }
+}
+
 OJson Node::ListTasks(const TaskQuery& q) const {
   std::lock_guard lock(tasks_mu_);
   OJson results = OJson::array();
   uint64_t total = 0;
   std::optional<uint64_t> next;
-  auto visit = [&](const Task& t) {
+  ForEachCandidateLocked(q, !q.reverse, [&](const Task& t) {
     if (!TaskMatches(q, t)) return;
     ++total;
     bool in_range = !q.from || (q.reverse ? t.uid >= *q.from : t.uid <= *q.from);
@@ -161,12 +192,7 @@ OJson Node::ListTasks(const TaskQuery& q) const {
     } else if (!next) {
       next = t.uid;
     }
-  };
-  if (q.reverse) {
-    for (const auto& [uid, t] : tasks_) visit(t);
-  } else {
-    for (auto it = tasks_.rbegin(); it != tasks_.rend(); ++it) visit(it->second);
-  }
+  });
   OJson out;
   out["results"] = std::move(results);
   out["total"] = total;
@@ -178,15 +204,25 @@ OJson Node::ListTasks(const TaskQuery& q) const {
 
 uint64_t Node::CountTasks(const TaskQuery& filter) const {
   std::lock_guard lock(tasks_mu_);
-  return static_cast<uint64_t>(std::count_if(
-      tasks_.begin(), tasks_.end(), [&](const auto& e) { return TaskMatches(filter, e.second); }));
+  uint64_t count = 0;
+  ForEachCandidateLocked(filter, false, [&](const Task& t) { count += TaskMatches(filter, t); });
+  return count;
+}
+
+void Node::SetStatusLocked(Task& task, TaskStatus status) {
+  if (status == TaskStatus::kEnqueued) {
+    queued_.insert(task.uid);
+  } else {
+    queued_.erase(task.uid);
+  }
+  task.status = status;
 }
 
 Task* Node::NextTaskLocked() {
   Task* first = nullptr;
   Task* deletion = nullptr;
-  for (auto& [uid, t] : tasks_) {
-    if (t.status != TaskStatus::kEnqueued) continue;
+  for (uint64_t uid : queued_) {
+    Task& t = tasks_.at(uid);
     if (t.type == "taskCancelation") return &t;
     if (t.type == "taskDeletion" && !deletion) deletion = &t;
     if (!first) first = &t;
@@ -197,9 +233,9 @@ Task* Node::NextTaskLocked() {
 void Node::WorkerLoop() {
   // Whether an enqueued cancelation targets the task being processed.
   auto cancelation_targets = [&](uint64_t uid) {
-    return std::any_of(tasks_.begin(), tasks_.end(), [uid](const auto& e) {
-      const Task& t = e.second;
-      if (t.status != TaskStatus::kEnqueued || t.type != "taskCancelation") return false;
+    return std::any_of(queued_.begin(), queued_.end(), [&](uint64_t queued) {
+      const Task& t = tasks_.at(queued);
+      if (t.type != "taskCancelation") return false;
       if (!t.payload.contains("uids")) return false;
       for (const auto& target : t.payload["uids"]) {
         if (target.is_number_unsigned() && target.get<uint64_t>() == uid) return true;
@@ -212,7 +248,7 @@ void Node::WorkerLoop() {
     tasks_cv_.wait(lock, [&] { return stopping_ || NextTaskLocked() != nullptr; });
     if (stopping_) return;
     Task* task = NextTaskLocked();
-    task->status = TaskStatus::kProcessing;
+    SetStatusLocked(*task, TaskStatus::kProcessing);
     task->started_at = Now();
     task->batch_uid = next_batch_uid_;
     processing_uid_ = task->uid;
@@ -224,7 +260,7 @@ void Node::WorkerLoop() {
       bool interrupted = tasks_cv_.wait_for(
           lock, options_.task_delay, [&] { return stopping_ || cancelation_targets(uid); });
       if (interrupted) {
-        task->status = TaskStatus::kEnqueued;
+        SetStatusLocked(*task, TaskStatus::kEnqueued);
         task->started_at.reset();
         task->batch_uid.reset();
         processing_uid_.reset();
@@ -266,14 +302,14 @@ void Node::Apply(Task& task, SystemTime now) {
   std::unique_lock lock(tasks_mu_, std::defer_lock);
   if (!replaying_) lock.lock();
   if (error) {
-    task.status = TaskStatus::kFailed;
+    SetStatusLocked(task, TaskStatus::kFailed);
     task.error = std::move(error);
     // A failed task reports what it would have counted as zero.
     for (auto key : {"indexedDocuments", "deletedDocuments"}) {
       if (task.details.is_object() && task.details.contains(key)) task.details[key] = 0;
     }
   } else {
-    task.status = TaskStatus::kSucceeded;
+    SetStatusLocked(task, TaskStatus::kSucceeded);
     if (details.is_object()) {
       for (auto& [k, v] : details.items()) task.details[k] = v;
     }
@@ -294,7 +330,7 @@ OJson Node::ApplyTaskCancelation(Task& task, SystemTime now) {
     if (it == tasks_.end() || it->first >= task.uid) continue;
     Task& t = it->second;
     if (t.status != TaskStatus::kEnqueued) continue;
-    t.status = TaskStatus::kCanceled;
+    SetStatusLocked(t, TaskStatus::kCanceled);
     t.canceled_by = task.uid;
     t.started_at = now;
     t.finished_at = now;
@@ -471,10 +507,9 @@ Result<OJson> Node::ApplyToIndexes(const Task& task, SystemTime now) {
 
 bool Node::IndexIsBusy(const std::string& uid) const {
   std::lock_guard lock(tasks_mu_);
-  return std::any_of(tasks_.begin(), tasks_.end(), [&](const auto& e) {
-    return e.second.index_uid == uid && (e.second.status == TaskStatus::kEnqueued ||
-                                         e.second.status == TaskStatus::kProcessing);
-  });
+  auto for_index = [&](uint64_t task_uid) { return tasks_.at(task_uid).index_uid == uid; };
+  return std::any_of(queued_.begin(), queued_.end(), for_index) ||
+         (processing_uid_ && for_index(*processing_uid_));
 }
 
 Result<OJson> Node::ReadIndex(const std::string& uid,

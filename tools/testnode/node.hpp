@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -115,6 +116,13 @@ class Node {
   Result<void> JournalAppend(const OJson& record);
   const ApiKey* FindKeyLocked(std::string_view uid_or_key) const;
   bool IndexIsBusy(const std::string& uid) const;
+  // Sets a task's status and keeps queued_ in step. REQUIRES: tasks_mu_ (or replay).
+  void SetStatusLocked(Task& task, TaskStatus status);
+  // Calls visit(task) for every task the query can match, oldest first or newest
+  // first, visiting only the named uids, or only queued and processing tasks
+  // when the query asks for no other status. REQUIRES: tasks_mu_.
+  template <typename Visit>
+  void ForEachCandidateLocked(const TaskQuery& q, bool newest_first, Visit visit) const;
 
   NodeOptions options_;
   std::unique_ptr<Journal> journal_;
@@ -126,6 +134,9 @@ class Node {
   mutable std::mutex tasks_mu_;
   std::condition_variable tasks_cv_;
   std::map<uint64_t, Task> tasks_;
+  // The uids of enqueued tasks, so that picking the next task and the filters
+  // polled most (by uid, by enqueued/processing) do not walk the whole history.
+  std::set<uint64_t> queued_;
   uint64_t next_task_uid_ = 0;
   uint64_t next_batch_uid_ = 0;
   std::optional<uint64_t> processing_uid_;
