@@ -2,7 +2,7 @@
 each with `--operations` writes through two Miroir instances, printed as the table
 of docs/chaos-results.md.
 
-    python3 -m tests.chaos.run [--operations 100000] [--changes add,drain]
+    python3 -m tests.chaos.run [--operations 100000] [--threads 16] [--changes add,drain]
         [--faults none,kill-coordinator] [--phases copy,hold] [--out FILE]
 
 Needs the release build (MIROIR_BIN / MIROIR_TESTNODE_BIN as for the e2e suites).
@@ -49,6 +49,7 @@ def main() -> int:
     ap.add_argument("--changes", default=",".join(CHANGES))
     ap.add_argument("--faults", default=",".join(FAULTS))
     ap.add_argument("--phases", default=",".join(PHASES))
+    ap.add_argument("--threads", type=int, default=16, help="writer threads")
     ap.add_argument("--per-second", type=int, default=5000, help="copy throttle")
     ap.add_argument("--unsafe-no-delta", action="store_true",
                     help="also run without the delta pass (refused configuration)")
@@ -72,6 +73,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="miroir-chaos-") as tmp:
             result = run_scenario(Path(tmp), change=change, fault=fault, phase=phase,
                                   operations=args.operations, ids=args.ids,
+                                  threads=args.threads,
                                   preload=args.ids, per_second=args.per_second,
                                   delta_pass=delta, anti_entropy=args.anti_entropy)
         line = row(result)

@@ -17,13 +17,14 @@ indeterminate one). The checker compares the cluster against those sets.
 
 from __future__ import annotations
 
+import http.client
+import json
 import random
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable
-
-import requests
+from urllib.parse import urlsplit
 
 ABSENT = None  # the state of a document that does not exist
 
@@ -79,6 +80,39 @@ def delete(_s: State) -> State:
     return ABSENT
 
 
+class Connections:
+    """One keep-alive connection per Miroir instance, for one worker thread.
+    http.client rather than requests: the workload is bound by this process's
+    CPU on a small machine, and requests costs several times more per call.
+    A failed call closes its connection (the next one reconnects) and raises
+    OSError or http.client.HTTPException."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._open: dict[str, http.client.HTTPConnection] = {}
+
+    def request(self, method: str, base: str, path: str, headers: dict[str, str],
+                body=None) -> tuple[int, bytes]:
+        conn = self._open.get(base)
+        if conn is None:
+            parts = urlsplit(base)
+            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=self.timeout)
+            self._open[base] = conn
+        data = None if body is None else json.dumps(body).encode()
+        try:
+            conn.request(method, path, body=data, headers=headers)
+            resp = conn.getresponse()
+            return resp.status, resp.read()
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            del self._open[base]
+            raise
+
+    def close(self) -> None:
+        for conn in self._open.values():
+            conn.close()
+
+
 class Workload:
     """`threads` workers, each writing its own ids through the `urls` in turn (one
     Miroir instance after the other), until `operations` writes were sent or stop()."""
@@ -88,7 +122,7 @@ class Workload:
                  timeout: float = 20.0, task_timeout: float = 60.0) -> None:
         self.urls = urls
         self.uid = uid
-        self.headers = {"Authorization": f"Bearer {key}"}
+        self.headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
         self.ids = ids
         self.threads = threads
         self.operations = operations
@@ -150,8 +184,14 @@ class Workload:
     def _run(self, worker: int) -> None:
         rng = random.Random(self._seed * 1000 + worker)
         mine = [i for i in range(self.ids) if i % self.threads == worker]
-        session = requests.Session()
-        turn = worker
+        session = Connections(self.timeout)
+        try:
+            self._write_until_done(rng, mine, session, worker)
+        finally:
+            session.close()
+
+    def _write_until_done(self, rng: random.Random, mine: list[int], session: "Connections",
+                          turn: int) -> None:
         while self._take():
             turn += 1
             base = self.urls[turn % len(self.urls)]
@@ -190,51 +230,50 @@ class Workload:
         with self._lock:
             self.reasons[why] = self.reasons.get(why, 0) + 1
 
-    def _write(self, session: requests.Session, base: str, method: str, path: str,
+    def _write(self, session: Connections, base: str, method: str, path: str,
                body) -> str:
         try:
-            resp = session.request(method, base + path, json=body, headers=self.headers,
-                                   timeout=self.timeout)
-        except requests.RequestException as e:
+            status, text = session.request(method, base, path, self.headers, body)
+        except (OSError, http.client.HTTPException) as e:
             self._reason(type(e).__name__)
             return "indeterminate"
-        if resp.status_code != 202:
+        if status != 202:
             code = ""
             try:
-                code = resp.json().get("code", "")
+                code = json.loads(text).get("code", "")
             except ValueError:
                 pass
-            self._reason(f"{resp.status_code} {code}")
+            self._reason(f"{status} {code}")
             if code == "miroir_writes_held":
                 return "refused"  # held past the bound and refused before anything was sent
-            if resp.status_code >= 500:
+            if status >= 500:
                 # A 5xx may come after the write reached some owners (no quorum,
                 # a node error): it may have landed.
                 return "indeterminate"
             with self._lock:
-                self.errors.append(f"{method} {path}: {resp.status_code} {resp.text[:200]}")
+                self.errors.append(f"{method} {path}: {status} {text[:200]!r}")
             return "refused"
-        task_uid = resp.json()["taskUid"]
+        task_uid = json.loads(text)["taskUid"]
         return self._wait_task(session, base, task_uid)
 
-    def _wait_task(self, session: requests.Session, base: str, task_uid: int) -> str:
+    def _wait_task(self, session: Connections, base: str, task_uid: int) -> str:
         deadline = time.monotonic() + self.task_timeout
         delay = 0.01
         while time.monotonic() < deadline:
             try:
-                resp = session.get(f"{base}/tasks/{task_uid}", headers=self.headers,
-                                   timeout=self.timeout)
-                if resp.status_code == 200:
-                    status = resp.json()["status"]
+                code, text = session.request("GET", base, f"/tasks/{task_uid}", self.headers)
+                if code == 200:
+                    task = json.loads(text)
+                    status = task["status"]
                     if status == "succeeded":
                         return "acknowledged"
                     if status in ("failed", "canceled"):
                         # A failed Miroir task may have been applied by some
                         # owners (it failed on others): either way.
-                        error = resp.json().get("error") or {}
+                        error = task.get("error") or {}
                         self._reason(f"task {status}: {error.get('code')}")
                         return "indeterminate"
-            except requests.RequestException:
+            except (OSError, http.client.HTTPException):
                 pass  # that instance may be down: ask another
                 base = self.urls[(self.urls.index(base) + 1) % len(self.urls)]
             time.sleep(delay)
