@@ -6,8 +6,8 @@ of docs/chaos-results.md.
         [--faults none,kill-coordinator] [--phases copy,hold] [--out FILE]
 
 Needs the release build (MIROIR_BIN / MIROIR_TESTNODE_BIN as for the e2e suites).
-Also runs the refused configuration (no delta pass, anti-entropy off) with
-`--unsafe-no-delta`, to show what the delta pass prevents, and everything with
+Runs the refused configuration (no delta pass, anti-entropy off) with
+`--delta-pass off` (or `both`), to show what the delta pass prevents, and everything with
 anti-entropy and hinted handoff on (and a second replica group) with
 `--anti-entropy`.
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -51,24 +52,24 @@ def main() -> int:
     ap.add_argument("--phases", default=",".join(PHASES))
     ap.add_argument("--threads", type=int, default=16, help="writer threads")
     ap.add_argument("--per-second", type=int, default=5000, help="copy throttle")
-    ap.add_argument("--unsafe-no-delta", action="store_true",
-                    help="also run without the delta pass (refused configuration)")
+    ap.add_argument("--delta-pass", choices=("on", "off", "both"), default="on",
+                    help="off: the refused configuration (no delta pass, anti-entropy off)")
     ap.add_argument("--anti-entropy", action="store_true",
                     help="anti-entropy and hinted handoff on, with a second replica group "
                          "(tests/chaos/scenarios.py Setup)")
     ap.add_argument("--out", type=Path, help="append the table to this file")
     args = ap.parse_args()
     rows = []
+    started = time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())
     print(HEADER, flush=True)
     plan = []
-    for change in args.changes.split(","):
-        for fault in args.faults.split(","):
-            phases = args.phases.split(",") if fault == "kill-coordinator" else ["copy"]
-            for phase in phases:
-                plan.append((change, fault, phase, True))
-    if args.unsafe_no_delta:
-        plan += [(change, fault, "copy", False) for change in args.changes.split(",")
-                 for fault in args.faults.split(",")]
+    passes = {"on": [True], "off": [False], "both": [True, False]}[args.delta_pass]
+    for delta in passes:
+        for change in args.changes.split(","):
+            for fault in args.faults.split(","):
+                phases = args.phases.split(",") if fault == "kill-coordinator" else ["copy"]
+                for phase in phases:
+                    plan.append((change, fault, phase, delta))
     for change, fault, phase, delta in plan:
         with tempfile.TemporaryDirectory(prefix="miroir-chaos-") as tmp:
             result = run_scenario(Path(tmp), change=change, fault=fault, phase=phase,
@@ -88,10 +89,13 @@ def main() -> int:
         for example in result.report.examples[:5]:
             print(f"  example: {example}", file=sys.stderr)
     if args.out:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, check=False).stdout.strip() or "unknown"
         with args.out.open("a") as f:
-            f.write(f"\nRun of {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on "
-                    f"{platform.node()} ({platform.processor() or platform.machine()}), "
-                    f"{args.operations:,} operations per scenario:\n\n{HEADER}\n")
+            f.write(f"\nRun of {started} on {platform.node()} "
+                    f"({platform.processor() or platform.machine()}), commit {commit}, "
+                    f"{args.operations:,} operations per scenario, {args.threads} writer "
+                    f"threads:\n\n{HEADER}\n")
             f.write("\n".join(rows) + "\n")
     return 0
 

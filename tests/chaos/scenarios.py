@@ -248,10 +248,15 @@ def inject(setup: Setup, change: str, fault: str, phase: str, notes: list[str]) 
         return True
     if fault == "kill-coordinator":
         # Page reads slowed to 100 ms, so that short phases (catch-up, delta)
-        # last long enough to be caught; cleared once the kill is done.
+        # last long enough to be caught, and for the drain phase the task
+        # listings it polls until the node queues are empty (they empty in
+        # milliseconds here); cleared once the kill is done.
         for node in setup.cluster.nodes.values():
             node.http("POST", "/_testnode/faults",
                       json={"route": "/indexes/*/documents/fetch", "latency_ms": 100})
+            if phase == "drain":
+                node.http("POST", "/_testnode/faults",
+                          json={"route": "/tasks", "method": "GET", "latency_ms": 300})
         reached = wait_for_phase(setup, {phase}, 180)
         clear_faults(setup)
         if not reached:
