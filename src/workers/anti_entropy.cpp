@@ -3,19 +3,16 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
-#include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "miroir/core/document_batch.hpp"
 #include "miroir/core/time.hpp"
 #include "miroir/log/log.hpp"
 #include "node_calls.hpp"
+#include "worker_thread.hpp"
 
 namespace miroir::workers {
 namespace {
@@ -120,9 +117,8 @@ struct AntiEntropy::Impl {
   Membership& membership;
   AntiEntropyOptions options;
 
-  asio::io_context io{1};
-  std::thread thread;
-  std::atomic<bool> stopping{false};
+  WorkerThread worker;
+  const std::atomic<bool>& stopping = worker.stopping();
   NodeCalls calls{cluster, options.node_timeout, options.task_timeout, stopping};
 
   // Guarded by mu: the pass asked for, the pass running and the last one.
@@ -152,12 +148,6 @@ struct AntiEntropy::Impl {
     if (current->errors.size() < kMaxErrorsShown) current->errors.push_back(message);
   }
 
-  awaitable<void> Sleep(std::chrono::milliseconds d) {
-    auto executor = co_await asio::this_coro::executor;
-    asio::steady_timer timer(executor, d);
-    co_await timer.async_wait(asio::use_awaitable);
-  }
-
   // Keeps the scan under max_documents_per_second, measured over the pass.
   awaitable<void> Throttle(size_t documents) {
     if (options.max_documents_per_second <= 0) co_return;
@@ -168,7 +158,7 @@ struct AntiEntropy::Impl {
     const auto due = budget_start + allowed;
     const auto now = std::chrono::steady_clock::now();
     if (due > now) {
-      co_await Sleep(std::chrono::duration_cast<std::chrono::milliseconds>(due - now));
+      co_await SleepFor(std::chrono::duration_cast<std::chrono::milliseconds>(due - now));
     }
   }
 
@@ -568,7 +558,7 @@ struct AntiEntropy::Impl {
       const store::IndexRecord* index;
       uint32_t shard;
     };
-    auto jobs = std::make_shared<std::vector<Job>>();
+    std::vector<Job> jobs;
     for (const auto& index : indexes) {
       if (!index.primary_key) continue;  // no document written yet
       for (uint32_t s = 0; s < index.shard_count; ++s) {
@@ -576,28 +566,15 @@ struct AntiEntropy::Impl {
             !membership.Owns("antientropy/" + index.uid + "/" + std::to_string(s))) {
           continue;
         }
-        jobs->push_back({&index, s});
+        jobs.push_back({&index, s});
       }
     }
-    auto next = std::make_shared<size_t>(0);
-    auto running = std::make_shared<size_t>(0);
-    auto executor = co_await asio::this_coro::executor;
-    const size_t workers =
-        std::min<size_t>(std::max<uint32_t>(1, options.read_concurrency), jobs->size());
-    for (size_t w = 0; w < workers; ++w) {
-      ++*running;
-      asio::co_spawn(
-          executor,
-          [this, jobs, next, running, repair]() -> awaitable<void> {
-            while (*next < jobs->size() && !stopping.load()) {
-              const Job job = (*jobs)[(*next)++];
-              co_await ScanOne(*job.index, job.shard, repair);
-            }
-            --*running;
-          },
-          asio::detached);
-    }
-    while (*running > 0) co_await Sleep(std::chrono::milliseconds(10));
+    std::function<awaitable<bool>(size_t)> scan = [&](size_t i) -> awaitable<bool> {
+      if (stopping.load()) co_return false;
+      co_await ScanOne(*jobs[i].index, jobs[i].shard, repair);
+      co_return !stopping.load();
+    };
+    co_await ForEachBounded(jobs.size(), options.read_concurrency, std::move(scan));
   }
 
   awaitable<void> ScanOne(const store::IndexRecord& index, uint32_t shard, bool repair) {
@@ -687,7 +664,7 @@ struct AntiEntropy::Impl {
         if (start) totals.running = true;
       }
       if (!start) {
-        co_await Sleep(std::chrono::milliseconds(50));
+        co_await SleepFor(std::chrono::milliseconds(50));
         continue;
       }
       co_await RunPass();
@@ -704,27 +681,20 @@ AntiEntropy::AntiEntropy(store::Store& store, meili::Cluster& cluster, Membershi
 AntiEntropy::~AntiEntropy() { Stop(); }
 
 void AntiEntropy::Start() {
-  if (impl_->thread.joinable()) return;
-  impl_->stopping.store(false);
-  impl_->io.restart();
-  asio::co_spawn(impl_->io, impl_->Loop(), asio::detached);
   Impl* impl = impl_.get();
-  impl_->thread = std::thread([impl] { impl->io.run(); });
+  impl->worker.Start(
+      [impl](asio::io_context& io) { asio::co_spawn(io, impl->Loop(), asio::detached); });
 }
 
 void AntiEntropy::Stop() {
-  if (!impl_->thread.joinable()) return;
-  impl_->stopping.store(true);
-  // Scans end at their next page; give them a moment, then stop the context.
-  for (int i = 0; i < 100; ++i) {
-    {
-      std::lock_guard lock(impl_->mu);
-      if (!impl_->current) break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  impl_->io.stop();
-  impl_->thread.join();
+  Impl* impl = impl_.get();
+  // Scans end at their next page; a pass still running after the grace
+  // period is cut off with the context and reported canceled.
+  auto pass_ended = [impl] {
+    std::lock_guard lock(impl->mu);
+    return !impl->current;
+  };
+  if (!impl->worker.Stop(pass_ended)) return;
   std::lock_guard lock(impl_->mu);
   if (impl_->current) {
     impl_->current->status = "canceled";

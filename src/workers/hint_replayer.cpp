@@ -4,19 +4,16 @@
 #include <mutex>
 #include <optional>
 #include <set>
-#include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "miroir/core/router.hpp"
 #include "miroir/core/time.hpp"
 #include "miroir/log/log.hpp"
 #include "node_calls.hpp"
+#include "worker_thread.hpp"
 
 namespace miroir::workers {
 namespace {
@@ -52,9 +49,8 @@ struct HintReplayer::Impl {
   meili::Cluster& cluster;
   HintReplayerOptions options;
 
-  asio::io_context io{1};
-  std::thread thread;
-  std::atomic<bool> stopping{false};
+  WorkerThread worker;
+  const std::atomic<bool>& stopping = worker.stopping();
   std::atomic<bool> loop_done{true};
   NodeCalls calls{cluster, options.node_timeout, options.task_timeout, stopping};
 
@@ -65,12 +61,6 @@ struct HintReplayer::Impl {
     if (n == 0) return;
     std::lock_guard lock(mu);
     totals.dropped[reason] += n;
-  }
-
-  awaitable<void> Sleep(std::chrono::milliseconds d) {
-    auto executor = co_await asio::this_coro::executor;
-    asio::steady_timer timer(executor, d);
-    co_await timer.async_wait(asio::use_awaitable);
   }
 
   // Replays the node's hints until none is left. False when it stopped
@@ -93,7 +83,7 @@ struct HintReplayer::Impl {
           answer = co_await calls.Call(address, MethodOf(hint.method), hint.target, hint.body,
                                        hint.content_type);
           if (answer && answer->status < 500) break;
-          if (attempt < kAttempts) co_await Sleep(std::chrono::milliseconds(50 * attempt));
+          if (attempt < kAttempts) co_await SleepFor(std::chrono::milliseconds(50 * attempt));
         }
         if (!answer || answer->status >= 500) {
           if (!answer) co_return answer.error();
@@ -161,7 +151,7 @@ struct HintReplayer::Impl {
     cluster.SetCatchingUp(node_id, false);
     const uint64_t ticket = cluster.NextWriteTicket();
     while (cluster.WritesBefore(ticket) && !stopping.load()) {
-      co_await Sleep(std::chrono::milliseconds(5));
+      co_await SleepFor(std::chrono::milliseconds(5));
     }
     MIROIR_CO_ASSIGN_OR_RETURN(auto left, store.PeekHints(node_id, 1));
     if (!left.empty()) cluster.SetCatchingUp(node_id, true);
@@ -229,7 +219,7 @@ struct HintReplayer::Impl {
   awaitable<void> Loop() {
     while (!stopping.load()) {
       co_await Poll();
-      co_await Sleep(options.poll_interval);
+      co_await SleepFor(options.poll_interval);
     }
     loop_done.store(true);
   }
@@ -242,23 +232,16 @@ HintReplayer::HintReplayer(store::Store& store, store::Coordination& coordinatio
 HintReplayer::~HintReplayer() { Stop(); }
 
 void HintReplayer::Start() {
-  if (impl_->thread.joinable()) return;
-  impl_->stopping.store(false);
-  impl_->loop_done.store(false);
-  impl_->io.restart();
-  asio::co_spawn(impl_->io, impl_->Loop(), asio::detached);
   Impl* impl = impl_.get();
-  impl_->thread = std::thread([impl] { impl->io.run(); });
+  impl->worker.Start([impl](asio::io_context& io) {
+    impl->loop_done.store(false);
+    asio::co_spawn(io, impl->Loop(), asio::detached);
+  });
 }
 
 void HintReplayer::Stop() {
-  if (!impl_->thread.joinable()) return;
-  impl_->stopping.store(true);
-  for (int i = 0; i < 100 && !impl_->loop_done.load(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  impl_->io.stop();
-  impl_->thread.join();
+  Impl* impl = impl_.get();
+  impl->worker.Stop([impl] { return impl->loop_done.load(); });
 }
 
 HintReplayerStats HintReplayer::stats() const {

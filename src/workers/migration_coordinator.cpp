@@ -1,27 +1,23 @@
 #include "miroir/workers/migration_coordinator.hpp"
 
 #include <algorithm>
-#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
-#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "miroir/core/hash.hpp"
 #include "miroir/core/time.hpp"
 #include "miroir/core/topology_json.hpp"
 #include "miroir/log/log.hpp"
 #include "node_calls.hpp"
+#include "worker_thread.hpp"
 
 namespace miroir::workers {
 namespace {
@@ -35,7 +31,6 @@ constexpr const char* kScope = "migration";
 constexpr size_t kMaxErrorsShown = 10;
 // What a step returns when the operator paused or cancelled it: not an error.
 constexpr std::string_view kInterrupted = "interrupted: the migration was paused or cancelled";
-
 
 std::string NodeIds(const Topology& t, const std::vector<NodeIndex>& nodes) {
   std::string out;
@@ -59,9 +54,8 @@ struct MigrationCoordinator::Impl {
   Membership& membership;
   MigrationOptions options;
 
-  asio::io_context io{1};
-  std::thread thread;
-  std::atomic<bool> stopping{false};
+  WorkerThread worker;
+  const std::atomic<bool>& stopping = worker.stopping();
   NodeCalls calls{cluster, options.node_timeout, options.task_timeout, stopping};
   std::atomic<bool> wake{false};
   std::atomic<uint64_t> steps{0};
@@ -79,9 +73,7 @@ struct MigrationCoordinator::Impl {
   void Progressed() {
     last_progress_ms.store(NowUnixMillis());
   }
-  std::mutex done_mu;
-  std::condition_variable done_cv;
-  int loops_running = 0;
+  std::atomic<int> loops_running{0};
 
   // Touched on the io thread only.
   std::optional<store::Lease> lease;
@@ -134,11 +126,9 @@ struct MigrationCoordinator::Impl {
 
   // --- sleeping, leadership ---
   awaitable<void> Sleep(std::chrono::milliseconds d) {
-    auto executor = co_await asio::this_coro::executor;
     const auto until = Clock::now() + d;
     while (!stopping.load() && !wake.load() && Clock::now() < until) {
-      asio::steady_timer timer(executor, std::chrono::milliseconds(20));
-      co_await timer.async_wait(asio::use_awaitable);
+      co_await SleepFor(std::chrono::milliseconds(20));
     }
     wake.store(false);
   }
@@ -182,13 +172,9 @@ struct MigrationCoordinator::Impl {
         }
         FlushProgress();
       }
-      auto executor = co_await asio::this_coro::executor;
-      asio::steady_timer timer(executor, options.lease_ttl / 4);
-      co_await timer.async_wait(asio::use_awaitable);
+      co_await SleepFor(options.lease_ttl / 4);
     }
-    std::lock_guard lock(done_mu);
     --loops_running;
-    done_cv.notify_all();
   }
 
   // --- progress ---
@@ -332,9 +318,7 @@ struct MigrationCoordinator::Impl {
     auto pause = std::chrono::milliseconds(
         static_cast<int64_t>(1000.0 * static_cast<double>(documents) /
                              options.max_documents_per_second));
-    auto executor = co_await asio::this_coro::executor;
-    asio::steady_timer timer(executor, pause);
-    co_await timer.async_wait(asio::use_awaitable);
+    co_await SleepFor(pause);
   }
 
   // Writes `docs` (a JSON array) to `address` and waits for the task.
@@ -475,35 +459,18 @@ struct MigrationCoordinator::Impl {
       const ShardMove* move;
       NodeIndex dest;
     };
-    auto jobs = std::make_shared<std::vector<Job>>();
+    std::vector<Job> jobs;
     for (const auto& m : moves) {
-      for (NodeIndex d : m.to) jobs->push_back({&m, d});
+      for (NodeIndex d : m.to) jobs.push_back({&m, d});
     }
-    auto next = std::make_shared<size_t>(0);
-    auto failure = std::make_shared<std::optional<Error>>();
-    auto running = std::make_shared<size_t>(0);
-    auto executor = co_await asio::this_coro::executor;
-    const size_t workers = std::min<size_t>(std::max<uint32_t>(1, options.max_concurrent),
-                                            jobs->size());
-    for (size_t w = 0; w < workers; ++w) {
-      ++*running;
-      asio::co_spawn(
-          executor,
-          [jobs, next, failure, running, &work]() -> awaitable<void> {
-            while (*next < jobs->size() && !*failure) {
-              const Job job = (*jobs)[(*next)++];
-              Result<void> done = co_await work(*job.move, job.dest);
-              if (!done && !*failure) *failure = done.error();
-            }
-            --*running;
-          },
-          asio::detached);
-    }
-    while (*running > 0) {
-      asio::steady_timer timer(executor, std::chrono::milliseconds(10));
-      co_await timer.async_wait(asio::use_awaitable);
-    }
-    if (*failure) co_return **failure;
+    std::optional<Error> failure;
+    std::function<awaitable<bool>(size_t)> job = [&](size_t i) -> awaitable<bool> {
+      Result<void> done = co_await work(*jobs[i].move, jobs[i].dest);
+      if (!done && !failure) failure = done.error();
+      co_return !failure;
+    };
+    co_await ForEachBounded(jobs.size(), options.max_concurrent, std::move(job));
+    if (failure) co_return *failure;
     co_return Result<void>();
   }
 
@@ -536,9 +503,7 @@ struct MigrationCoordinator::Impl {
         if (answer->status != 200) co_return NodeCalls::Refused(address, target, *answer);
         const json& results = answer->body["results"];
         if (!results.is_array() || results.empty()) break;
-        auto executor = co_await asio::this_coro::executor;
-        asio::steady_timer timer(executor, std::chrono::milliseconds(20));
-        co_await timer.async_wait(asio::use_awaitable);
+        co_await SleepFor(std::chrono::milliseconds(20));
       }
     }
     co_return Result<void>();
@@ -546,13 +511,11 @@ struct MigrationCoordinator::Impl {
 
   // Waits until every live instance routes by `epoch` or a later one.
   awaitable<Result<void>> WaitAcks(uint64_t epoch) {
-    auto executor = co_await asio::this_coro::executor;
     // This instance first: no write of its own routed by an older epoch
     // may still be on its way to a node.
     while (cluster.AcknowledgedEpoch() < epoch) {
       if (!Leading()) co_return Error(ErrorCode::kInternal, "lost the migration lease");
-      asio::steady_timer timer(executor, std::chrono::milliseconds(5));
-      co_await timer.async_wait(asio::use_awaitable);
+      co_await SleepFor(std::chrono::milliseconds(5));
     }
     if (!options.shared) co_return Result<void>();
     auto next_report = Clock::now() + std::chrono::seconds(5);
@@ -569,8 +532,7 @@ struct MigrationCoordinator::Impl {
                     std::to_string(epoch));
         next_report = Clock::now() + std::chrono::seconds(30);
       }
-      asio::steady_timer timer(executor, std::chrono::milliseconds(50));
-      co_await timer.async_wait(asio::use_awaitable);
+      co_await SleepFor(std::chrono::milliseconds(50));
     }
     co_return Error(ErrorCode::kInternal, "lost the migration lease");
   }
@@ -859,9 +821,7 @@ struct MigrationCoordinator::Impl {
     }
     FlushProgress();
     DropLease();
-    std::lock_guard lock(done_mu);
     --loops_running;
-    done_cv.notify_all();
   }
 };
 
@@ -873,34 +833,22 @@ MigrationCoordinator::MigrationCoordinator(store::Store& store, store::Coordinat
 MigrationCoordinator::~MigrationCoordinator() { Stop(); }
 
 void MigrationCoordinator::Start() {
-  if (impl_->thread.joinable()) return;
-  impl_->stopping.store(false);
-  impl_->io.restart();
-  {
-    std::lock_guard lock(impl_->done_mu);
-    impl_->loops_running = 2;
-  }
+  Impl* impl = impl_.get();
   // The coroutines take no reference on Impl: if Stop has to stop the
   // context with them suspended, destroying Impl destroys their frames.
-  asio::co_spawn(impl_->io, impl_->Loop(), asio::detached);
-  asio::co_spawn(impl_->io, impl_->KeepLease(), asio::detached);
-  Impl* impl = impl_.get();
-  impl_->thread = std::thread([impl] { impl->io.run(); });
+  impl->worker.Start([impl](asio::io_context& io) {
+    impl->loops_running.store(2);
+    asio::co_spawn(io, impl->Loop(), asio::detached);
+    asio::co_spawn(io, impl->KeepLease(), asio::detached);
+  });
 }
 
 void MigrationCoordinator::Stop() {
-  if (!impl_->thread.joinable()) return;
-  impl_->stopping.store(true);
-  {
-    // The loops end at their next wake-up; a node call in flight may take
-    // up to its timeout, so give them a moment and then stop the context
-    // (an unreleased lease then expires after its TTL).
-    std::unique_lock lock(impl_->done_mu);
-    impl_->done_cv.wait_for(lock, std::chrono::seconds(2),
-                            [this] { return impl_->loops_running == 0; });
-  }
-  impl_->io.stop();
-  impl_->thread.join();
+  // The loops end at their next wake-up; a node call in flight may take up
+  // to its timeout, so they get a moment and then the context stops (an
+  // unreleased lease then expires after its TTL).
+  Impl* impl = impl_.get();
+  impl->worker.Stop([impl] { return impl->loops_running.load() == 0; });
 }
 
 uint64_t MigrationCoordinator::steps() const { return impl_->steps.load(); }

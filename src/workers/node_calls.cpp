@@ -2,9 +2,7 @@
 
 #include <algorithm>
 
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include "worker_thread.hpp"
 
 namespace miroir::workers {
 
@@ -75,9 +73,7 @@ awaitable<Result<std::string>> NodeCalls::WaitTaskFinished(const std::string& ad
     }
     std::string status = answer->body.value("status", std::string());
     if (status == "succeeded" || status == "failed" || status == "canceled") co_return status;
-    auto executor = co_await asio::this_coro::executor;
-    asio::steady_timer timer(executor, delay);
-    co_await timer.async_wait(asio::use_awaitable);
+    co_await SleepFor(delay);
     delay = std::min(delay * 2, std::chrono::milliseconds(200));
   }
   co_return Error(ErrorCode::kMiroirNodeError,
