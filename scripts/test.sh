@@ -45,7 +45,8 @@ if [ "$sanitize" -eq 1 ]; then
   scripts/fuzz.sh --seconds 10
 
   tsan_tests=(store_store_runner_test store_redis_store_test store_sqlite_store_test
-              workers_membership_test workers_task_pruner_test http_server_client_test
+              workers_membership_test workers_task_pruner_test workers_worker_thread_test
+              http_server_client_test
               meili_cluster_fence_test log_log_test metrics_proxy_metrics_test)
   echo "== build (tsan): unit tests of the concurrent parts"
   scripts/build.sh tsan "${tsan_tests[@]}"

@@ -12,8 +12,8 @@
 #include "miroir/core/router.hpp"
 #include "miroir/core/time.hpp"
 #include "miroir/log/log.hpp"
+#include "miroir/workers/worker_thread.hpp"
 #include "node_calls.hpp"
-#include "worker_thread.hpp"
 
 namespace miroir::workers {
 namespace {

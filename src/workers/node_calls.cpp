@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "worker_thread.hpp"
+#include "miroir/workers/worker_thread.hpp"
 
 namespace miroir::workers {
 

@@ -1,4 +1,4 @@
-#include "worker_thread.hpp"
+#include "miroir/workers/worker_thread.hpp"
 
 #include <algorithm>
 #include <memory>
