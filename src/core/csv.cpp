@@ -7,6 +7,8 @@
 #include <system_error>
 #include <utility>
 
+#include "document_text.hpp"
+
 // Meilisearch reads CSV with Rust's `csv` crate (default settings: headers,
 // `"` quotes, doubled-quote escapes, CRLF-or-LF terminators, not flexible).
 // That crate is a state machine that never rejects quoting; the reader below
@@ -274,54 +276,6 @@ bool ParseF64(std::string_view s, double* out) {
   return true;
 }
 
-// A finite double printed as serde_json prints it (the `ryu` crate's format):
-// shortest round-trip digits, `.0` on integral values, exponent form outside
-// 1e-5 .. 1e16 (`1e16`, `1.5e-7`).
-std::string FormatF64(double v) {
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
-  (void)ec;
-  std::string_view sci(buf, static_cast<size_t>(end - buf));
-  std::string out;
-  if (!sci.empty() && sci[0] == '-') {
-    out.push_back('-');
-    sci.remove_prefix(1);
-  }
-  const size_t e_pos = sci.find('e');
-  std::string digits;
-  for (char c : sci.substr(0, e_pos)) {
-    if (c != '.') digits.push_back(c);
-  }
-  int exp10 = 0;
-  std::string_view exp_text = sci.substr(e_pos + 1);
-  if (!exp_text.empty() && exp_text[0] == '+') exp_text.remove_prefix(1);
-  std::from_chars(exp_text.data(), exp_text.data() + exp_text.size(), exp10);
-  const int length = static_cast<int>(digits.size());
-  const int kk = exp10 + 1;  // value = 0.digits * 10^kk
-  const int k = kk - length;  // value = digits * 10^k
-  if (k >= 0 && kk <= 16) {
-    out += digits;
-    out.append(static_cast<size_t>(k), '0');
-    out += ".0";
-  } else if (kk > 0 && kk <= 16) {
-    out += digits.substr(0, static_cast<size_t>(kk));
-    out += ".";
-    out += digits.substr(static_cast<size_t>(kk));
-  } else if (kk > -5 && kk <= 0) {
-    out += "0.";
-    out.append(static_cast<size_t>(-kk), '0');
-    out += digits;
-  } else {
-    out += digits.substr(0, 1);
-    if (length > 1) {
-      out += ".";
-      out += digits.substr(1);
-    }
-    out += "e" + std::to_string(kk - 1);
-  }
-  return out;
-}
-
 }  // namespace
 
 Reader::Reader(std::string_view input, char delimiter) : input_(input), delimiter_(delimiter) {
@@ -467,7 +421,7 @@ Result<std::string> FieldToJson(std::string_view text, ColumnType type, size_t r
       }
       // serde_json has no representation for NaN and infinities.
       if (!std::isfinite(v)) return std::string("null");
-      return FormatF64(v);
+      return internal::FormatF64(v);
     }
     case ColumnType::kBoolean: {
       const std::string_view trimmed = Trim(text);

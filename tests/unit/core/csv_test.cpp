@@ -233,13 +233,13 @@ TEST(CsvValues, NumbersAreIntegersWhenTheyFitElseFloats) {
   EXPECT_EQ(J("2.5", ColumnType::kNumber), "2.5");
   EXPECT_EQ(J("1.0", ColumnType::kNumber), "1.0");
   EXPECT_EQ(J("1e3", ColumnType::kNumber), "1000.0");
-  EXPECT_EQ(J("1e20", ColumnType::kNumber), "1e20");
+  EXPECT_EQ(J("1e20", ColumnType::kNumber), "1e+20");
   EXPECT_EQ(J("0.00015", ColumnType::kNumber), "0.00015");
   EXPECT_EQ(J("1.5e-7", ColumnType::kNumber), "1.5e-7");
   EXPECT_EQ(J(".5", ColumnType::kNumber), "0.5");
   EXPECT_EQ(J("5.", ColumnType::kNumber), "5.0");
   EXPECT_EQ(J("-0.0", ColumnType::kNumber), "-0.0");
-  EXPECT_EQ(J("9223372036854775808", ColumnType::kNumber), "9.223372036854776e18");
+  EXPECT_EQ(J("9223372036854775808", ColumnType::kNumber), "9.223372036854776e+18");
   EXPECT_EQ(J("1e400", ColumnType::kNumber), "null");
   EXPECT_EQ(J("1e-400", ColumnType::kNumber), "0.0");
 }
