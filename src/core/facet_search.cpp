@@ -92,24 +92,15 @@ simdjson::error_code ParseAnswer(NodeResult* node, NodeAnswer* out) {
 Result<FacetSearchInfo> AnalyzeFacetSearchRequest(std::string_view client_body,
                                                   const IndexSearchSettings& settings) {
   FacetSearchInfo info;
-  if (client_body.empty()) return Error(ErrorCode::kMissingPayload, "A json payload is missing.");
-  request::PaddedView padded = request::CopyPadded(client_body);
-  od::document doc;
-  auto& parser = json_scan::ThreadParser();
-  if (auto err = parser.iterate(padded.data, padded.size, padded.size + simdjson::SIMDJSON_PADDING)
-                     .get(doc)) {
-    return request::MalformedBody(err);
-  }
-  od::value root;
-  bool is_object = false;
-  if (auto err = request::OpenRoot(doc, &root, &is_object)) return request::MalformedBody(err);
-  if (!is_object) {
+  request::ClientBody parsed;
+  MIROIR_RETURN_IF_ERROR(parsed.Open(client_body));
+  if (!parsed.is_object()) {
     info.passthrough = true;
     return info;
   }
   od::object obj;
-  if (auto err = root.get_object().get(obj)) return request::MalformedBody(err);
-  request::MemberTable table(padded.data);
+  if (auto err = parsed.root().get_object().get(obj)) return request::MalformedBody(err);
+  request::MemberTable table(parsed.data());
   for (auto field_result : obj) {
     od::field field;
     if (auto err = std::move(field_result).get(field)) return request::MalformedBody(err);
@@ -134,8 +125,8 @@ Result<FacetSearchInfo> AnalyzeFacetSearchRequest(std::string_view client_body,
     }
     if (auto err = json_scan::Validate(v)) return request::MalformedBody(err);
   }
-  if (!json_scan::AtEnd(doc)) return request::MalformedBody(simdjson::TRAILING_CONTENT);
-  const char* close = request::RootClose(padded.data, padded.size);
+  MIROIR_RETURN_IF_ERROR(parsed.CheckEnd());
+  const char* close = request::RootClose(parsed.data(), parsed.size());
   if (close == nullptr || !table.Finish(close, &info.members)) {
     return request::MalformedBody(simdjson::TAPE_ERROR);
   }

@@ -14,6 +14,10 @@ PaddedView CopyPadded(std::string_view body) {
   return PaddedView{buffer.data(), buffer.size()};
 }
 
+namespace {
+
+// Opens the root of a parsed body. When it is an object, returns it in
+// `root`; otherwise validates the whole document and sets *is_object false.
 simdjson::error_code OpenRoot(od::document& doc, od::value* root, bool* is_object) {
   od::json_type type;
   if (auto err = doc.type().get(type)) return err;
@@ -51,6 +55,26 @@ simdjson::error_code OpenRoot(od::document& doc, od::value* root, bool* is_objec
   }
   if (!err && !json_scan::AtEnd(doc)) err = simdjson::TRAILING_CONTENT;
   return err;
+}
+
+}  // namespace
+
+Result<void> ClientBody::Open(std::string_view client_body) {
+  if (client_body.empty()) return Error(ErrorCode::kMissingPayload, "A json payload is missing.");
+  padded_ = CopyPadded(client_body);
+  auto& parser = json_scan::ThreadParser();
+  if (auto err = parser.iterate(padded_.data, padded_.size,
+                                padded_.size + simdjson::SIMDJSON_PADDING)
+                     .get(doc_)) {
+    return MalformedBody(err);
+  }
+  if (auto err = OpenRoot(doc_, &root_, &is_object_)) return MalformedBody(err);
+  return Result<void>();
+}
+
+Result<void> ClientBody::CheckEnd() {
+  if (!json_scan::AtEnd(doc_)) return MalformedBody(simdjson::TRAILING_CONTENT);
+  return Result<void>();
 }
 
 Error MalformedBody(simdjson::error_code code) {

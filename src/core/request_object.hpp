@@ -29,9 +29,36 @@ struct PaddedView {
 };
 PaddedView CopyPadded(std::string_view body);
 
-// Opens the root of a client body. When it is an object, returns it in
-// `root`; otherwise validates the whole document and sets *is_object false.
-simdjson::error_code OpenRoot(od::document& doc, od::value* root, bool* is_object);
+// A client body parsed for reading: the start every request analyzer
+// shares. Open() copies the body with simdjson's padding (CopyPadded: valid
+// until the next call on this thread) and parses it with the thread's
+// parser. An empty body is missing_payload and malformed JSON bad_request; a
+// body whose root is not an object is validated whole and opens with
+// is_object() false (the analyzers pass it through, for the node to refuse
+// in its own words).
+class ClientBody {
+ public:
+  ClientBody() = default;
+  ClientBody(const ClientBody&) = delete;
+  ClientBody& operator=(const ClientBody&) = delete;
+
+  Result<void> Open(std::string_view client_body);
+  bool is_object() const { return is_object_; }
+  // The root object. REQUIRES: is_object().
+  od::value& root() { return root_; }
+  // The padded copy; offsets in it equal offsets in the client body.
+  const char* data() const { return padded_.data; }
+  size_t size() const { return padded_.size; }
+  // bad_request unless nothing but whitespace follows the root, once the
+  // analyzer has read it.
+  Result<void> CheckEnd();
+
+ private:
+  PaddedView padded_{nullptr, 0};
+  od::document doc_;
+  od::value root_;
+  bool is_object_ = false;
+};
 
 // The escaped key of a member of a client object, with its escape
 // sequences checked (simdjson validates them only when a key is unescaped,

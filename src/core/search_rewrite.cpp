@@ -497,28 +497,19 @@ void AppendQueryObject(std::string* out, const SearchRequestInfo& info,
 Result<SearchRequestInfo> AnalyzeSearchRequest(std::string_view client_body,
                                                const IndexSearchSettings& settings) {
   SearchRequestInfo info;
-  if (client_body.empty()) return Error(ErrorCode::kMissingPayload, "A json payload is missing.");
-  request::PaddedView padded = request::CopyPadded(client_body);
-  od::document doc;
-  auto& parser = json_scan::ThreadParser();
-  if (auto err = parser.iterate(padded.data, padded.size, padded.size + simdjson::SIMDJSON_PADDING)
-                     .get(doc)) {
-    return request::MalformedBody(err);
-  }
-  od::value root;
-  bool is_object = false;
-  if (auto err = request::OpenRoot(doc, &root, &is_object)) return request::MalformedBody(err);
-  if (!is_object) {
+  request::ClientBody parsed;
+  MIROIR_RETURN_IF_ERROR(parsed.Open(client_body));
+  if (!parsed.is_object()) {
     info.passthrough = true;
     return info;
   }
   RawPagination pagination;
   QueryExtras extras;
-  if (auto err = ReadQuery(root, padded.data, padded.data, padded.size, &info, &pagination,
-                           &extras)) {
+  if (auto err = ReadQuery(parsed.root(), parsed.data(), parsed.data(), parsed.size(), &info,
+                           &pagination, &extras)) {
     return request::MalformedBody(err);
   }
-  if (!json_scan::AtEnd(doc)) return request::MalformedBody(simdjson::TRAILING_CONTENT);
+  MIROIR_RETURN_IF_ERROR(parsed.CheckEnd());
   ResolvePagination(pagination, &info);
   Complete(&info, settings);
   return info;
@@ -609,24 +600,15 @@ simdjson::error_code ReadFederation(od::value v, const char* base, const char* d
 Result<MultiSearchInfo> AnalyzeMultiSearchRequest(std::string_view client_body,
                                                   const IndexSettingsLookup& settings) {
   MultiSearchInfo info;
-  if (client_body.empty()) return Error(ErrorCode::kMissingPayload, "A json payload is missing.");
-  request::PaddedView padded = request::CopyPadded(client_body);
-  const char* base = padded.data;
-  od::document doc;
-  auto& parser = json_scan::ThreadParser();
-  if (auto err = parser.iterate(padded.data, padded.size, padded.size + simdjson::SIMDJSON_PADDING)
-                     .get(doc)) {
-    return request::MalformedBody(err);
-  }
-  od::value root;
-  bool is_object = false;
-  if (auto err = request::OpenRoot(doc, &root, &is_object)) return request::MalformedBody(err);
-  if (!is_object) {
+  request::ClientBody parsed;
+  MIROIR_RETURN_IF_ERROR(parsed.Open(client_body));
+  const char* base = parsed.data();
+  if (!parsed.is_object()) {
     info.passthrough = true;
     return info;
   }
   od::object obj;
-  if (auto err = root.get_object().get(obj)) return request::MalformedBody(err);
+  if (auto err = parsed.root().get_object().get(obj)) return request::MalformedBody(err);
   request::MemberTable table(base);
   std::vector<RawPagination> query_pagination;
   std::vector<QueryExtras> query_extras;
@@ -662,7 +644,7 @@ Result<MultiSearchInfo> AnalyzeMultiSearchRequest(std::string_view client_body,
           MultiSearchQuery& q = info.queries.emplace_back();
           RawPagination& p = query_pagination.emplace_back();
           QueryExtras& e = query_extras.emplace_back();
-          if ((err = ReadQuery(element, base, padded.data, padded.size, &q.search, &p, &e))) {
+          if ((err = ReadQuery(element, base, parsed.data(), parsed.size(), &q.search, &p, &e))) {
             break;
           }
           if (q.search.passthrough) info.passthrough = true;
@@ -683,7 +665,8 @@ Result<MultiSearchInfo> AnalyzeMultiSearchRequest(std::string_view client_body,
         if (!(err = v.type().get(t))) {
           if (t == od::json_type::object) {
             info.federated = true;
-            err = ReadFederation(v, base, padded.data, padded.size, &info, &federation_pagination);
+            err = ReadFederation(v, base, parsed.data(), parsed.size(), &info,
+                                 &federation_pagination);
           } else {
             info.passthrough = true;
             err = json_scan::Validate(v);
@@ -695,8 +678,8 @@ Result<MultiSearchInfo> AnalyzeMultiSearchRequest(std::string_view client_body,
     }
     if (err) return request::MalformedBody(err);
   }
-  if (!json_scan::AtEnd(doc)) return request::MalformedBody(simdjson::TRAILING_CONTENT);
-  const char* close = request::RootClose(padded.data, padded.size);
+  MIROIR_RETURN_IF_ERROR(parsed.CheckEnd());
+  const char* close = request::RootClose(parsed.data(), parsed.size());
   if (close == nullptr || !table.Finish(close, &info.members)) {
     return request::MalformedBody(simdjson::TAPE_ERROR);
   }
