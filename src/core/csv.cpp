@@ -7,7 +7,8 @@
 #include <system_error>
 #include <utility>
 
-#include "document_text.hpp"
+#include "core/document_text.hpp"
+#include "core/utf8.hpp"
 
 // Meilisearch reads CSV with Rust's `csv` crate (default settings: headers,
 // `"` quotes, doubled-quote escapes, CRLF-or-LF terminators, not flexible).
@@ -25,53 +26,13 @@ Error Malformed(std::string_view detail) {
                "The `csv` payload provided is malformed: `" + std::string(detail) + "`.");
 }
 
-// Decodes one UTF-8 sequence. Returns false (and consumes nothing) when the
-// bytes at `i` are not valid UTF-8: truncated, overlong, surrogate or above
-// U+10FFFF, as Rust's validation rejects them.
-bool DecodeUtf8(std::string_view s, size_t i, char32_t* cp, size_t* len) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) {
-    *cp = b0;
-    *len = 1;
-    return true;
-  }
-  size_t need = 0;
-  char32_t v = 0;
-  char32_t min = 0;
-  if (b0 >= 0xc2 && b0 <= 0xdf) {
-    need = 1;
-    v = b0 & 0x1f;
-    min = 0x80;
-  } else if ((b0 & 0xf0) == 0xe0) {
-    need = 2;
-    v = b0 & 0x0f;
-    min = 0x800;
-  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-    need = 3;
-    v = b0 & 0x07;
-    min = 0x10000;
-  } else {
-    return false;
-  }
-  if (i + need >= s.size()) return false;
-  for (size_t k = 1; k <= need; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xc0) != 0x80) return false;
-    v = (v << 6) | (b & 0x3f);
-  }
-  if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) return false;
-  *cp = v;
-  *len = need + 1;
-  return true;
-}
-
 // Length of the longest valid UTF-8 prefix of `s`.
 size_t ValidUtf8Prefix(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     char32_t cp = 0;
     size_t len = 0;
-    if (!DecodeUtf8(s, i, &cp, &len)) break;
+    if (!utf8::Decode(s, i, &cp, &len)) break;
     i += len;
   }
   return i;
@@ -89,7 +50,7 @@ std::string_view Trim(std::string_view s) {
   while (b < s.size()) {
     char32_t cp = 0;
     size_t len = 0;
-    if (!DecodeUtf8(s, b, &cp, &len) || !IsUnicodeSpace(cp)) break;
+    if (!utf8::Decode(s, b, &cp, &len) || !IsUnicodeSpace(cp)) break;
     b += len;
   }
   size_t e = s.size();
@@ -99,28 +60,10 @@ std::string_view Trim(std::string_view s) {
     while (k > b && (static_cast<unsigned char>(s[k]) & 0xc0) == 0x80) --k;
     char32_t cp = 0;
     size_t len = 0;
-    if (!DecodeUtf8(s, k, &cp, &len) || k + len != e || !IsUnicodeSpace(cp)) break;
+    if (!utf8::Decode(s, k, &cp, &len) || k + len != e || !IsUnicodeSpace(cp)) break;
     e = k;
   }
   return s.substr(b, e - b);
-}
-
-void AppendUtf8(char32_t c, std::string* out) {
-  if (c < 0x80) {
-    out->push_back(static_cast<char>(c));
-  } else if (c < 0x800) {
-    out->push_back(static_cast<char>(0xc0 | (c >> 6)));
-    out->push_back(static_cast<char>(0x80 | (c & 0x3f)));
-  } else if (c < 0x10000) {
-    out->push_back(static_cast<char>(0xe0 | (c >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | (c & 0x3f)));
-  } else {
-    out->push_back(static_cast<char>(0xf0 | (c >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | (c & 0x3f)));
-  }
 }
 
 // Rust's `{:?}` for a string, which Meilisearch uses to quote a bad CSV value:
@@ -131,7 +74,7 @@ std::string DebugQuote(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     char32_t c = 0;
     size_t len = 0;
-    if (!DecodeUtf8(s, i, &c, &len)) {
+    if (!utf8::Decode(s, i, &c, &len)) {
       c = 0xfffd;
       len = 1;
     }
@@ -156,7 +99,7 @@ std::string DebugQuote(std::string_view s) {
       out.append(buf, end);
       out += "}";
     } else {
-      AppendUtf8(c, &out);
+      utf8::Append(c, &out);
     }
   }
   out.push_back('"');

@@ -9,28 +9,12 @@
 
 #include <simdjson.h>
 
+#include "core/utf8.hpp"
+
 namespace miroir::internal {
 namespace {
 
 bool IsJsonSpace(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
-
-void AppendUtf8(char32_t c, std::string* out) {
-  if (c < 0x80) {
-    out->push_back(static_cast<char>(c));
-  } else if (c < 0x800) {
-    out->push_back(static_cast<char>(0xc0 | (c >> 6)));
-    out->push_back(static_cast<char>(0x80 | (c & 0x3f)));
-  } else if (c < 0x10000) {
-    out->push_back(static_cast<char>(0xe0 | (c >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | (c & 0x3f)));
-  } else {
-    out->push_back(static_cast<char>(0xf0 | (c >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | (c & 0x3f)));
-  }
-}
 
 unsigned HexValue(char c) {
   if (c >= '0' && c <= '9') return static_cast<unsigned>(c - '0');
@@ -42,39 +26,6 @@ char32_t Hex4(std::string_view s) {
   char32_t v = 0;
   for (char c : s.substr(0, 4)) v = (v << 4) | HexValue(c);
   return v;
-}
-
-// Length of the valid UTF-8 sequence at `i`, or 0 when the bytes there are
-// not one (truncated, overlong, surrogate, above U+10FFFF).
-size_t Utf8SequenceLength(std::string_view s, size_t i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) return 1;
-  size_t need = 0;
-  char32_t v = 0;
-  char32_t min = 0;
-  if (b0 >= 0xc2 && b0 <= 0xdf) {
-    need = 1;
-    v = b0 & 0x1f;
-    min = 0x80;
-  } else if ((b0 & 0xf0) == 0xe0) {
-    need = 2;
-    v = b0 & 0x0f;
-    min = 0x800;
-  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-    need = 3;
-    v = b0 & 0x07;
-    min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + need >= s.size()) return 0;
-  for (size_t k = 1; k <= need; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xc0) != 0x80) return 0;
-    v = (v << 6) | (b & 0x3f);
-  }
-  if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) return 0;
-  return need + 1;
 }
 
 // Compares two runs of decimal digits as numbers (no leading zeros).
@@ -288,7 +239,7 @@ void DecodeJsonString(std::string_view body, std::string* out) {
         } else if (cp >= 0xdc00 && cp <= 0xdfff) {
           cp = 0xfffd;
         }
-        AppendUtf8(cp, out);
+        utf8::Append(cp, out);
         break;
       }
       default: out->push_back(e);  // '"', '\\', '/'
@@ -338,8 +289,9 @@ size_t FirstInvalidUtf8(std::string_view s) {
   if (simdjson::validate_utf8(s.data(), s.size())) return s.size();
   size_t i = 0;
   while (i < s.size()) {
-    const size_t len = Utf8SequenceLength(s, i);
-    if (len == 0) return i;
+    char32_t cp = 0;
+    size_t len = 0;
+    if (!utf8::Decode(s, i, &cp, &len)) return i;
     i += len;
   }
   return s.size();

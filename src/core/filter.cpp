@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/utf8.hpp"
+
 // The parser reproduces Meilisearch's filter grammar *and its error
 // reporting*. Meilisearch's parser is a set of backtracking combinators: a
 // failed alternative is either recoverable (the next alternative is tried) or
@@ -243,66 +245,10 @@ bool IsMultispace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\
 // Decodes the UTF-8 sequence at s[i]. Invalid bytes decode as U+FFFD, one
 // byte at a time (filters arrive in JSON, so this only matters for robustness).
 char32_t DecodeAt(std::string_view s, size_t i, size_t* len) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) {
-    *len = 1;
-    return b0;
-  }
-  size_t need = 0;
   char32_t cp = 0;
-  char32_t min = 0;
-  if ((b0 & 0xe0) == 0xc0) {
-    need = 1;
-    cp = b0 & 0x1f;
-    min = 0x80;
-  } else if ((b0 & 0xf0) == 0xe0) {
-    need = 2;
-    cp = b0 & 0x0f;
-    min = 0x800;
-  } else if ((b0 & 0xf8) == 0xf0) {
-    need = 3;
-    cp = b0 & 0x07;
-    min = 0x10000;
-  } else {
-    *len = 1;
-    return 0xfffd;
-  }
-  if (i + need >= s.size()) {
-    *len = 1;
-    return 0xfffd;
-  }
-  for (size_t k = 1; k <= need; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xc0) != 0x80) {
-      *len = 1;
-      return 0xfffd;
-    }
-    cp = (cp << 6) | (b & 0x3f);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-    *len = 1;
-    return 0xfffd;
-  }
-  *len = need + 1;
-  return cp;
-}
-
-void AppendUtf8(char32_t c, std::string* out) {
-  if (c < 0x80) {
-    out->push_back(static_cast<char>(c));
-  } else if (c < 0x800) {
-    out->push_back(static_cast<char>(0xc0 | (c >> 6)));
-    out->push_back(static_cast<char>(0x80 | (c & 0x3f)));
-  } else if (c < 0x10000) {
-    out->push_back(static_cast<char>(0xe0 | (c >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | (c & 0x3f)));
-  } else {
-    out->push_back(static_cast<char>(0xf0 | (c >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | (c & 0x3f)));
-  }
+  if (utf8::Decode(s, i, &cp, len)) return cp;
+  *len = 1;
+  return 0xfffd;
 }
 
 size_t CountChars(std::string_view s) {
@@ -358,7 +304,7 @@ std::string EscapeDebug(std::string_view s) {
           out.append(buf, end);
           out += "}";
         } else {
-          AppendUtf8(c, &out);
+          utf8::Append(c, &out);
         }
       }
     }
@@ -410,7 +356,7 @@ UnescapeStatus Unescape(std::string_view in, std::string* out) {
   char32_t c = 0;
   while (next(&c)) {
     if (c != '\\') {
-      AppendUtf8(c, out);
+      utf8::Append(c, out);
       continue;
     }
     if (!next(&c)) return UnescapeStatus::kIncomplete;
@@ -432,18 +378,18 @@ UnescapeStatus Unescape(std::string_view in, std::string* out) {
         if (d == '{') {
           // Reads up to '}' or the end of the value; a missing '}' is not an
           // error of its own.
-          while (next(&d) && d != '}') AppendUtf8(d, &digits);
+          while (next(&d) && d != '}') utf8::Append(d, &digits);
         } else {
-          AppendUtf8(d, &digits);
+          utf8::Append(d, &digits);
           for (int k = 0; k < 3; ++k) {
             if (!next(&d)) return UnescapeStatus::kIncomplete;
-            AppendUtf8(d, &digits);
+            utf8::Append(d, &digits);
           }
         }
         uint32_t cp = 0;
         if (!ParseRadix(digits, 16, 0xffffffffu, &cp)) return UnescapeStatus::kBadNumber;
         if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return UnescapeStatus::kBadChar;
-        AppendUtf8(cp, out);
+        utf8::Append(cp, out);
         break;
       }
       case 'x': {
@@ -451,11 +397,11 @@ UnescapeStatus Unescape(std::string_view in, std::string* out) {
         char32_t d = 0;
         for (int k = 0; k < 2; ++k) {
           if (!next(&d)) return UnescapeStatus::kIncomplete;
-          AppendUtf8(d, &digits);
+          utf8::Append(d, &digits);
         }
         uint32_t byte = 0;
         if (!ParseRadix(digits, 16, 0xff, &byte)) return UnescapeStatus::kBadNumber;
-        AppendUtf8(byte, out);  // The byte value becomes the code point.
+        utf8::Append(byte, out);  // The byte value becomes the code point.
         break;
       }
       default: {
@@ -467,7 +413,7 @@ UnescapeStatus Unescape(std::string_view in, std::string* out) {
              ++k) {
           v = v * 8 + (chars[i++] - '0');
         }
-        AppendUtf8(v, out);
+        utf8::Append(v, out);
       }
     }
   }

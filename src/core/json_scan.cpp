@@ -1,5 +1,7 @@
 #include "core/json_scan.hpp"
 
+#include "core/utf8.hpp"
+
 namespace miroir::json_scan {
 
 od::parser& ThreadParser() {
@@ -126,24 +128,6 @@ static bool ReadHex4(std::string_view s, size_t at, uint32_t* out) {
   return true;
 }
 
-static void AppendUtf8(std::string* out, uint32_t cp) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 std::string_view Unescape(std::string_view escaped, std::deque<std::string>* arena, bool* ok) {
   *ok = true;
   size_t first = escaped.find('\\');
@@ -186,7 +170,7 @@ std::string_view Unescape(std::string_view escaped, std::deque<std::string>* are
         } else if (cp >= 0xDC00 && cp < 0xE000) {
           cp = 0xFFFD;
         }
-        AppendUtf8(&out, cp);
+        utf8::Append(cp, &out);
         break;
       }
       default:
