@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/document_text.hpp"
+#include "core/json_write.hpp"
 #include "core/utf8.hpp"
 
 // Meilisearch reads CSV with Rust's `csv` crate (default settings: headers,
@@ -100,34 +101,6 @@ std::string DebugQuote(std::string_view s) {
       out += "}";
     } else {
       utf8::Append(c, &out);
-    }
-  }
-  out.push_back('"');
-  return out;
-}
-
-// A string as serde_json writes it.
-std::string JsonString(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (u < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[u >> 4]);
-          out.push_back(kHex[u & 0xf]);
-        } else {
-          out.push_back(c);
-        }
     }
   }
   out.push_back('"');
@@ -351,7 +324,7 @@ Result<std::string> FieldToJson(std::string_view text, ColumnType type, size_t r
     case ColumnType::kString:
       // Strings are kept verbatim (not trimmed); only an empty field is null.
       if (text.empty()) return std::string("null");
-      return JsonString(text);
+      return json_write::QuoteString(text);
     case ColumnType::kNumber: {
       const std::string_view trimmed = Trim(text);
       if (trimmed.empty()) return std::string("null");

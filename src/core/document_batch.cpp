@@ -8,6 +8,7 @@
 
 #include "core/document_sink.hpp"
 #include "core/document_text.hpp"
+#include "core/json_write.hpp"
 #include "miroir/core/hash.hpp"
 
 namespace miroir {
@@ -77,7 +78,7 @@ std::string UnexpectedPhrase(const nlohmann::json& value) {
   switch (value.type()) {
     case nlohmann::json::value_t::string: {
       std::string out = "string ";
-      internal::AppendJsonString(value.get_ref<const std::string&>(), &out);
+      json_write::AppendString(&out, value.get_ref<const std::string&>());
       return out;
     }
     case nlohmann::json::value_t::boolean:

@@ -26,6 +26,7 @@
 
 #include "core/document_sink.hpp"
 #include "core/document_text.hpp"
+#include "core/json_write.hpp"
 #include "miroir/core/csv.hpp"
 #include "miroir/core/primary_key.hpp"
 
@@ -165,7 +166,7 @@ class CsvRouter {
     std::string object = "{";
     for (size_t i = 0; i < columns_.size(); ++i) {
       if (i > 0) object.push_back(',');
-      AppendJsonString(columns_[i].name, &object);
+      json_write::AppendString(&object, columns_[i].name);
       object.push_back(':');
       Result<std::string> value = csv::FieldToJson(text(i), columns_[i].type, record_number_);
       object.append(value ? *value : std::string("null"));

@@ -9,6 +9,7 @@
 
 #include <simdjson.h>
 
+#include "core/json_write.hpp"
 #include "core/utf8.hpp"
 
 namespace miroir::internal {
@@ -66,7 +67,7 @@ void AppendCompactObject(std::string_view json, size_t pos, std::string* out) {
   out->push_back('{');
   for (size_t i = 0; i < members.size(); ++i) {
     if (i > 0) out->push_back(',');
-    AppendJsonString(members[i].first, out);
+    json_write::AppendString(out, members[i].first);
     out->push_back(':');
     out->append(members[i].second);
   }
@@ -94,7 +95,7 @@ void AppendCompact(std::string_view json, size_t pos, std::string* out) {
     const size_t end = SkipValidValue(json, pos);
     std::string decoded;
     DecodeJsonString(json.substr(pos + 1, end - pos - 2), &decoded);
-    AppendJsonString(decoded, out);
+    json_write::AppendString(out, decoded);
   } else if (c == '-' || (c >= '0' && c <= '9')) {
     out->append(SerdeNumber(json.substr(pos, SkipValidValue(json, pos) - pos)));
   } else {
@@ -177,32 +178,6 @@ std::string SerdeNumber(std::string_view token) {
   }
   if (!std::isfinite(v)) return "null";  // serde_json rejects these; never a valid id anyway
   return FormatF64(v);
-}
-
-void AppendJsonString(std::string_view s, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
-      default:
-        if (u < 0x20) {
-          out->append("\\u00");
-          out->push_back(kHex[u >> 4]);
-          out->push_back(kHex[u & 0xf]);
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-  out->push_back('"');
 }
 
 void DecodeJsonString(std::string_view body, std::string* out) {

@@ -28,9 +28,6 @@ bool IsSerdeInteger(std::string_view token);
 // rest as f64 (1e2 -> 100.0, 18446744073709551616 -> 1.8446744073709552e+19).
 std::string SerdeNumber(std::string_view token);
 
-// Appends `s` as a JSON string the way serde_json escapes it.
-void AppendJsonString(std::string_view s, std::string* out);
-
 // Decodes the body of a valid JSON string (the bytes between the quotes)
 // into UTF-8. A lone surrogate becomes U+FFFD.
 void DecodeJsonString(std::string_view body, std::string* out);

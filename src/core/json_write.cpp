@@ -38,4 +38,11 @@ void AppendString(std::string* out, std::string_view text) {
   out->push_back('"');
 }
 
+std::string QuoteString(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  AppendString(&out, text);
+  return out;
+}
+
 }  // namespace miroir::json_write

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "core/json_write.hpp"
+
 namespace miroir::pk {
 namespace {
 
@@ -22,35 +24,6 @@ bool IsCandidate(std::string_view name) {
   const char i = name[name.size() - 2];
   const char d = name[name.size() - 1];
   return (i == 'i' || i == 'I') && (d == 'd' || d == 'D');
-}
-
-// A string printed as serde_json prints it, which is how Meilisearch quotes
-// an offending id.
-std::string JsonString(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (u < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[u >> 4]);
-          out.push_back(kHex[u & 0xf]);
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-  return out;
 }
 
 }  // namespace
@@ -88,7 +61,7 @@ Result<void> ValidateStringId(std::string_view id) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                c == '-' || c == '_';
       });
-  if (!valid) return InvalidIdError(JsonString(id));
+  if (!valid) return InvalidIdError(json_write::QuoteString(id));
   return {};
 }
 
