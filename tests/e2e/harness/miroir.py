@@ -16,13 +16,9 @@ Everything listens on 127.0.0.1; every process is killed at interpreter exit.
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
-import signal
 import struct
-import subprocess
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,11 +26,10 @@ from typing import Any, Iterable, Sequence
 
 import requests
 
-from .ports import free_port
-from .process import DEFAULT_MASTER_KEY, MASTER, REPO_ROOT, NodeProcess
+from .process import (DEFAULT_MASTER_KEY, DEFAULT_STARTUP_TIMEOUT, MASTER, REPO_ROOT, NodeProcess,
+                      ServerProcess)
 
 DEFAULT_ADMIN_KEY = "miroir-e2e-admin-key-fedcba9876543210"
-DEFAULT_STARTUP_TIMEOUT = 30.0
 DEGRADED_HEADER = "X-Miroir-Degraded"
 RESERVED_FIELDS = ("_miroir_shard", "_miroir_updated_at", "_miroir_digest")
 
@@ -158,26 +153,6 @@ def shard_owners(shard: int, node_ids: Sequence[str], rf: int) -> list[str]:
     return sorted(scored[:rf])
 
 
-# --------------------------------------------------------------------------
-# Process registry: a backstop so no proxy outlives the test session.
-
-_live_lock = threading.Lock()
-_live: set["MiroirProcess"] = set()
-
-
-def kill_all_miroirs() -> None:
-    with _live_lock:
-        procs = list(_live)
-    for proc in procs:
-        try:
-            proc.kill9()
-        except Exception:  # noqa: BLE001 - best effort at exit
-            pass
-
-
-atexit.register(kill_all_miroirs)
-
-
 def _dump_yaml(config: dict) -> str:
     try:
         import yaml  # PyYAML, when installed
@@ -187,7 +162,7 @@ def _dump_yaml(config: dict) -> str:
         return json.dumps(config, indent=2)
 
 
-class MiroirProcess:
+class MiroirProcess(ServerProcess):
     """One Miroir proxy on 127.0.0.1, configured by a YAML file in `workdir`.
 
     `groups` is a list of `(group_id, [(node_id, "127.0.0.1:port"), ...])`.
@@ -195,6 +170,10 @@ class MiroirProcess:
     e.g. `{"listen": {"max_body_bytes": 1000}}`. The task store is
     `<workdir>/<name>.db` and survives `restart()`.
     """
+
+    Error = MiroirError
+    STOP_TIMEOUT = 15.0
+    BUILD_HINT = "build it with `ninja -C build miroir`, or set MIROIR_BIN"
 
     def __init__(
         self,
@@ -219,17 +198,12 @@ class MiroirProcess:
         binary: Path | str | None = None,
         env: dict[str, str] | None = None,
     ) -> None:
-        self.workdir = Path(workdir)
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.name = name
-        self.master_key = master_key
+        super().__init__(workdir, name=name, port=port, master_key=master_key,
+                         binary=Path(binary) if binary is not None else miroir_bin(),
+                         startup_timeout=startup_timeout)
         self.admin_key = admin_key
-        self.port = port if port is not None else free_port()
         self.store_path = self.workdir / f"{name}.db"
         self.config_path = self.workdir / f"{name}.yaml"
-        self.log_path = self.workdir / f"{name}.log"
-        self.binary = Path(binary) if binary is not None else miroir_bin()
-        self.startup_timeout = startup_timeout
         self.env = dict(env or {})
         if health_interval_ms is None:
             health_interval_ms = int(200 * SLOWDOWN)
@@ -265,43 +239,6 @@ class MiroirProcess:
                 self.config[section].update(values)
             else:
                 self.config[section] = values
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._session = requests.Session()
-
-    # ------------------------------------------------------------------ info
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
-
-    def is_running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
-
-    def returncode(self) -> int | None:
-        return self._proc.poll() if self._proc is not None else None
-
-    def crashed(self) -> bool:
-        """Started, not stopped by us, and no longer running."""
-        with _live_lock:
-            registered = self in _live
-        return registered and not self.is_running()
-
-    def read_log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self.read_log().splitlines()[-lines:])
-
-    def __repr__(self) -> str:
-        state = "running" if self.is_running() else "stopped"
-        return f"<MiroirProcess {self.name} {self.url} pid={self.pid} {state}>"
 
     # ------------------------------------------------------------- lifecycle
 
@@ -309,115 +246,26 @@ class MiroirProcess:
         self.config_path.write_text(_dump_yaml(self.config))
         return self.config_path
 
-    def start(self, timeout: float | None = None) -> "MiroirProcess":
-        if self.is_running():
-            raise MiroirError(f"{self!r} is already running")
-        if not self.binary.exists():
-            raise MiroirError(f"miroir binary not found: {self.binary} (build it with "
-                              "`ninja -C build miroir`, or set MIROIR_BIN)")
-        self.write_config()
-        cmd = [str(self.binary), "--config", str(self.config_path)]
+    def command(self) -> list[str]:
+        return [str(self.binary), "--config", str(self.config_path)]
+
+    def environment(self) -> dict[str, str]:
+        # The suites' own MIROIR_* variables (binaries, slowdown) are not
+        # configuration overrides for the process under test.
         env = {k: v for k, v in os.environ.items() if not k.startswith("MIROIR_")}
         env.update(self.env)
-        with open(self.log_path, "ab") as log:
-            log.write(f"\n=== {time.strftime('%H:%M:%S')} start: {' '.join(cmd)}\n".encode())
-            log.flush()
-            self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
-                                          stderr=subprocess.STDOUT, cwd=str(self.workdir),
-                                          env=env, start_new_session=True)
-        with _live_lock:
-            _live.add(self)
-        try:
-            self.wait_healthy(timeout if timeout is not None else self.startup_timeout)
-        except BaseException:
-            self.kill9()
-            raise
-        return self
+        return env
 
-    def wait_healthy(self, timeout: float = DEFAULT_STARTUP_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        last = "no answer yet"
-        while True:
-            if self._proc is None:
-                raise MiroirError(f"{self.name}: not started")
-            rc = self._proc.poll()
-            if rc is not None:
-                raise MiroirError(f"{self.name} exited with status {rc} before becoming healthy; "
-                                  f"log {self.log_path}:\n{self.log_tail()}")
-            try:
-                resp = self._session.get(f"{self.url}/health", timeout=1.0)
-                if resp.status_code == 200:
-                    return
-                last = f"GET /health -> {resp.status_code}"
-            except requests.RequestException as exc:
-                last = f"{type(exc).__name__}: {exc}"
-            if time.monotonic() >= deadline:
-                raise MiroirError(f"{self.name} not healthy after {timeout}s ({last}); "
-                                  f"log {self.log_path}:\n{self.log_tail()}")
-            time.sleep(0.05)
-
-    def stop(self, timeout: float = 15.0) -> int | None:
-        """SIGTERM, then SIGKILL after `timeout` seconds. Returns the exit status."""
-        proc = self._proc
-        if proc is None:
-            return None
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
-        with _live_lock:
-            _live.discard(self)
-        return proc.returncode
-
-    def kill9(self) -> int | None:
-        proc = self._proc
-        if proc is None:
-            return None
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
-        with _live_lock:
-            _live.discard(self)
-        return proc.returncode
-
-    def restart(self, timeout: float | None = None, *, kill: bool = False) -> "MiroirProcess":
-        """Stop (SIGTERM, or SIGKILL when kill=True) and start again: same port, config, store."""
-        if kill:
-            self.kill9()
-        else:
-            self.stop()
-        return self.start(timeout=timeout)
-
-    def __enter__(self) -> "MiroirProcess":
-        if not self.is_running():
-            self.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
+    def start(self, timeout: float | None = None) -> "MiroirProcess":
+        self.write_config()
+        return super().start(timeout)
 
     # ------------------------------------------------------------ talking to it
 
     def auth_headers(self, key: Any = MASTER) -> dict[str, str]:
-        if key is MASTER:
-            key = self.master_key
-        elif key is ADMIN:
+        if key is ADMIN:
             key = self.admin_key
-        return {"Authorization": f"Bearer {key}"} if key is not None else {}
-
-    def http(self, method: str, path: str, *, key: Any = MASTER, timeout: float = 30.0,
-             headers: dict[str, str] | None = None, **kwargs: Any) -> requests.Response:
-        """Raw HTTP call; key=None sends no Authorization header, key=ADMIN the admin key."""
-        all_headers = self.auth_headers(key)
-        if headers:
-            all_headers.update(headers)
-        if not path.startswith("/"):
-            path = "/" + path
-        return requests.request(method, self.url + path, headers=all_headers,
-                                timeout=timeout, **kwargs)
+        return super().auth_headers(key)
 
     def admin(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         return self.http(method, path, key=ADMIN, **kwargs)
@@ -426,14 +274,6 @@ class MiroirProcess:
         resp = self.admin("GET", path)
         assert resp.status_code == 200, f"GET {path}: {resp.status_code} {resp.text[:500]}"
         return resp.json()
-
-    def client(self, api_key: Any = MASTER, timeout: int = 30):
-        """An official `meilisearch.Client` pointed at the proxy."""
-        import meilisearch
-
-        if api_key is MASTER:
-            api_key = self.master_key
-        return meilisearch.Client(self.url, api_key, timeout=timeout)
 
     def topology(self) -> dict:
         return self.admin_json("/_miroir/topology")

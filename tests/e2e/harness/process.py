@@ -1,6 +1,7 @@
-"""Start, signal and stop node processes for the e2e suites.
+"""Start, signal and stop server processes for the e2e suites.
 
-A `NodeProcess` runs either `miroir-testnode` (the default) or, when the
+`ServerProcess` is what every server the suites start shares (Miroir's
+`MiroirProcess` in miroir.py builds on it too). A `NodeProcess` runs either `miroir-testnode` (the default) or, when the
 environment variable MEILISEARCH_BIN points at a binary, a real Meilisearch with
 the equivalent flags, so every suite can be replayed against the real thing.
 Everything listens on 127.0.0.1. Output goes to a log file (one per node,
@@ -86,31 +87,31 @@ def backend_name() -> str:
 # Process registry: a backstop so nothing outlives the test session.
 
 _live_lock = threading.Lock()
-_live: set["NodeProcess"] = set()
+_live: set["ServerProcess"] = set()
 
 
-def _register(node: "NodeProcess") -> None:
+def _register(proc: "ServerProcess") -> None:
     with _live_lock:
-        _live.add(node)
+        _live.add(proc)
 
 
-def _unregister(node: "NodeProcess") -> None:
+def _unregister(proc: "ServerProcess") -> None:
     with _live_lock:
-        _live.discard(node)
+        _live.discard(proc)
 
 
-def kill_all_nodes() -> None:
-    """SIGKILL every node this interpreter started and has not stopped."""
+def kill_all_servers() -> None:
+    """SIGKILL every server (node or Miroir) this interpreter started and has not stopped."""
     with _live_lock:
-        nodes = list(_live)
-    for node in nodes:
+        procs = list(_live)
+    for proc in procs:
         try:
-            node.kill9()
+            proc.kill9()
         except Exception:  # noqa: BLE001 - best effort at exit
             pass
 
 
-atexit.register(kill_all_nodes)
+atexit.register(kill_all_servers)
 
 
 class _MasterKey:
@@ -123,50 +124,30 @@ class _MasterKey:
 MASTER = _MasterKey()
 
 
-class NodeProcess:
-    """One node process (miroir-testnode or real Meilisearch) on 127.0.0.1.
+class ServerProcess:
+    """What every server the suites start has in common: a binary serving HTTP on
+    a 127.0.0.1 port, its output appended to `<workdir>/<name>.log` across
+    restarts, a start that returns once GET /health answers 200, SIGTERM/SIGKILL/
+    SIGSTOP, and raw HTTP calls. Subclasses give the command line, the
+    environment and the errors they raise.
 
-    Not thread-safe; owned by one test or fixture. `start()` returns once
-    GET /health answers 200. The port is kept across `restart()`.
+    Not thread-safe; owned by one test or fixture. The port is kept across
+    `restart()`.
     """
 
-    def __init__(
-        self,
-        workdir: Path | str,
-        *,
-        name: str = "node",
-        master_key: str | None = DEFAULT_MASTER_KEY,
-        db_path: Path | str | None = None,
-        task_delay_ms: int | None = None,
-        port: int | None = None,
-        extra_args: Iterable[str] = (),
-        startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
-        kind: str | None = None,
-        binary: Path | str | None = None,
-    ) -> None:
+    Error: type[Exception] = RuntimeError
+    STOP_TIMEOUT = 10.0
+    BUILD_HINT = ""
+
+    def __init__(self, workdir: Path | str, *, name: str, port: int | None,
+                 master_key: str | None, binary: Path, startup_timeout: float) -> None:
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.name = name
-        self.kind = kind or backend_name()
-        if self.kind not in ("testnode", "meilisearch"):
-            raise ValueError(f"unknown node kind {self.kind!r}")
-        if self.kind == "meilisearch" and task_delay_ms is not None:
-            raise UnsupportedByBackend("--task-delay-ms exists only on miroir-testnode")
         self.master_key = master_key
-        self.db_path = Path(db_path) if db_path is not None else None
-        if self.kind == "meilisearch" and self.db_path is None:
-            # Meilisearch always persists; keep its data inside the test's tmp dir.
-            self.db_path = self.workdir / f"{name}.ms"
-        self.task_delay_ms = task_delay_ms
         self.port = port if port is not None else free_port()
-        self.extra_args = list(extra_args)
+        self.binary = binary
         self.startup_timeout = startup_timeout
-        if binary is not None:
-            self.binary = Path(binary)
-        elif self.kind == "meilisearch":
-            self.binary = Path(meilisearch_bin() or "meilisearch")
-        else:
-            self.binary = testnode_bin()
         self.log_path = self.workdir / f"{name}.log"
         self._proc: subprocess.Popen[bytes] | None = None
         self._paused = False
@@ -186,35 +167,24 @@ class NodeProcess:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
 
-    @property
-    def is_testnode(self) -> bool:
-        return self.kind == "testnode"
-
     def is_running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
     def returncode(self) -> int | None:
         return self._proc.poll() if self._proc is not None else None
 
+    def crashed(self) -> bool:
+        """Started, not stopped by us, and no longer running."""
+        with _live_lock:
+            registered = self in _live
+        return registered and not self.is_running()
+
     def command(self) -> list[str]:
-        addr = f"{self.host}:{self.port}"
-        cmd = [str(self.binary), "--http-addr", addr]
-        if self.master_key is not None:
-            cmd += ["--master-key", self.master_key]
-        if self.kind == "testnode":
-            if self.db_path is not None:
-                cmd += ["--db-path", str(self.db_path)]
-            if self.task_delay_ms is not None:
-                cmd += ["--task-delay-ms", str(int(self.task_delay_ms))]
-        else:
-            cmd += [
-                "--db-path", str(self.db_path),
-                "--no-analytics",
-                "--env", "development",
-                "--dump-dir", str(self.workdir / f"{self.name}-dumps"),
-                "--snapshot-dir", str(self.workdir / f"{self.name}-snapshots"),
-            ]
-        return cmd + self.extra_args
+        raise NotImplementedError
+
+    def environment(self) -> dict[str, str] | None:
+        """The process's environment; None inherits this one."""
+        return None
 
     def read_log(self) -> str:
         try:
@@ -225,21 +195,20 @@ class NodeProcess:
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.read_log().splitlines()[-lines:])
 
+    def describe(self) -> str:
+        return f"{self.name} {self.url}"
+
     def __repr__(self) -> str:
         state = "running" if self.is_running() else "stopped"
-        return f"<NodeProcess {self.name} {self.kind} {self.url} pid={self.pid} {state}>"
+        return f"<{type(self).__name__} {self.describe()} pid={self.pid} {state}>"
 
     # ------------------------------------------------------------- lifecycle
 
-    def start(self, timeout: float | None = None) -> "NodeProcess":
+    def start(self, timeout: float | None = None):
         if self.is_running():
-            raise NodeError(f"{self!r} is already running")
+            raise self.Error(f"{self!r} is already running")
         if not self.binary.exists():
-            raise NodeError(
-                f"node binary not found: {self.binary} "
-                "(build it with `ninja -C build miroir-testnode`, or set "
-                "MIROIR_TESTNODE_BIN / MEILISEARCH_BIN)"
-            )
+            raise self.Error(f"{self.name}: binary not found: {self.binary} ({self.BUILD_HINT})")
         cmd = self.command()
         with open(self.log_path, "ab") as log:
             log.write(f"\n=== {time.strftime('%H:%M:%S')} start: {' '.join(cmd)}\n".encode())
@@ -250,7 +219,8 @@ class NodeProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=str(self.workdir),
-                start_new_session=True,  # a ^C to pytest is not delivered to the node
+                env=self.environment(),
+                start_new_session=True,  # a ^C to pytest is not delivered to the process
             )
         self._paused = False
         _register(self)
@@ -262,15 +232,15 @@ class NodeProcess:
         return self
 
     def wait_healthy(self, timeout: float = DEFAULT_STARTUP_TIMEOUT) -> None:
-        """Block until GET /health answers 200; NodeError if the process dies or time runs out."""
+        """Block until GET /health answers 200; self.Error if the process dies or time runs out."""
         deadline = time.monotonic() + timeout
         last_error: str = "no answer yet"
         while True:
             if self._proc is None:
-                raise NodeError(f"{self.name}: not started")
+                raise self.Error(f"{self.name}: not started")
             rc = self._proc.poll()
             if rc is not None:
-                raise NodeError(
+                raise self.Error(
                     f"{self.name} exited with status {rc} before becoming healthy; "
                     f"log {self.log_path}:\n{self.log_tail()}"
                 )
@@ -282,13 +252,13 @@ class NodeProcess:
             except requests.RequestException as exc:
                 last_error = f"{type(exc).__name__}: {exc}"
             if time.monotonic() >= deadline:
-                raise NodeError(
+                raise self.Error(
                     f"{self.name} not healthy after {timeout}s ({last_error}); "
                     f"log {self.log_path}:\n{self.log_tail()}"
                 )
             time.sleep(0.05)
 
-    def stop(self, timeout: float = 10.0) -> int | None:
+    def stop(self, timeout: float | None = None) -> int | None:
         """SIGTERM, then SIGKILL after `timeout` seconds. Returns the exit status."""
         proc = self._proc
         if proc is None:
@@ -298,7 +268,7 @@ class NodeProcess:
                 self.sigcont()
             proc.send_signal(signal.SIGTERM)
             try:
-                proc.wait(timeout=timeout)
+                proc.wait(timeout=timeout if timeout is not None else self.STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=10)
@@ -334,7 +304,7 @@ class NodeProcess:
         _wait_thread_states(self._proc.pid, stopped=False)
         self._paused = False
 
-    def restart(self, timeout: float | None = None, *, kill: bool = False) -> "NodeProcess":
+    def restart(self, timeout: float | None = None, *, kill: bool = False):
         """Stop (gracefully, or with SIGKILL when kill=True) and start again, same port and flags."""
         if kill:
             self.kill9()
@@ -344,13 +314,13 @@ class NodeProcess:
 
     def _require_running(self) -> None:
         if not self.is_running():
-            raise NodeError(f"{self!r} is not running")
+            raise self.Error(f"{self!r} is not running")
 
     def _finish(self) -> None:
         self._paused = False
         _unregister(self)
 
-    def __enter__(self) -> "NodeProcess":
+    def __enter__(self):
         if not self.is_running():
             self.start()
         return self
@@ -377,9 +347,79 @@ class NodeProcess:
                                 timeout=timeout, **kwargs)
 
     def client(self, api_key: Any = MASTER, timeout: int = 30):
-        """An official `meilisearch.Client` for this node (master key by default)."""
+        """An official `meilisearch.Client` for this server (master key by default)."""
         import meilisearch  # imported lazily: the harness works without the SDK
 
         if api_key is MASTER:
             api_key = self.master_key
         return meilisearch.Client(self.url, api_key, timeout=timeout)
+
+
+class NodeProcess(ServerProcess):
+    """One node process (miroir-testnode or real Meilisearch) on 127.0.0.1."""
+
+    Error = NodeError
+    BUILD_HINT = ("build it with `ninja -C build miroir-testnode`, or set "
+                  "MIROIR_TESTNODE_BIN / MEILISEARCH_BIN")
+
+    def __init__(
+        self,
+        workdir: Path | str,
+        *,
+        name: str = "node",
+        master_key: str | None = DEFAULT_MASTER_KEY,
+        db_path: Path | str | None = None,
+        task_delay_ms: int | None = None,
+        port: int | None = None,
+        extra_args: Iterable[str] = (),
+        startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
+        kind: str | None = None,
+        binary: Path | str | None = None,
+    ) -> None:
+        kind = kind or backend_name()
+        if kind not in ("testnode", "meilisearch"):
+            raise ValueError(f"unknown node kind {kind!r}")
+        if kind == "meilisearch" and task_delay_ms is not None:
+            raise UnsupportedByBackend("--task-delay-ms exists only on miroir-testnode")
+        if binary is not None:
+            binary = Path(binary)
+        elif kind == "meilisearch":
+            binary = Path(meilisearch_bin() or "meilisearch")
+        else:
+            binary = testnode_bin()
+        super().__init__(workdir, name=name, port=port, master_key=master_key, binary=binary,
+                         startup_timeout=startup_timeout)
+        self.kind = kind
+        self.db_path = Path(db_path) if db_path is not None else None
+        if self.kind == "meilisearch" and self.db_path is None:
+            # Meilisearch always persists; keep its data inside the test's tmp dir.
+            self.db_path = self.workdir / f"{name}.ms"
+        self.task_delay_ms = task_delay_ms
+        self.extra_args = list(extra_args)
+
+    @property
+    def is_testnode(self) -> bool:
+        return self.kind == "testnode"
+
+    def describe(self) -> str:
+        return f"{self.name} {self.kind} {self.url}"
+
+    def command(self) -> list[str]:
+        addr = f"{self.host}:{self.port}"
+        cmd = [str(self.binary), "--http-addr", addr]
+        if self.master_key is not None:
+            cmd += ["--master-key", self.master_key]
+        if self.kind == "testnode":
+            if self.db_path is not None:
+                cmd += ["--db-path", str(self.db_path)]
+            if self.task_delay_ms is not None:
+                cmd += ["--task-delay-ms", str(int(self.task_delay_ms))]
+        else:
+            cmd += [
+                "--db-path", str(self.db_path),
+                "--no-analytics",
+                "--env", "development",
+                "--dump-dir", str(self.workdir / f"{self.name}-dumps"),
+                "--snapshot-dir", str(self.workdir / f"{self.name}-snapshots"),
+            ]
+        return cmd + self.extra_args
