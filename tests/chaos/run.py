@@ -33,14 +33,14 @@ def row(result) -> str:
     fault = result.fault + (f" ({result.phase})" if result.phase != "-" else "")
     if not result.fault_injected:
         fault += " — not reached"
-    return (f"| {result.change} | {fault} | {c.total:,} | {c.acknowledged:,} | "
+    return (f"| {result.change} | {fault} | {c.total:,} | {c.acknowledged:,} | {c.refused:,} | "
             f"{c.indeterminate:,} | {r.lost} | {r.resurrected} | {r.stale} | {r.duplicated} | "
             f"{r.misplaced} | {result.seconds:.0f} s |")
 
 
-HEADER = ("| change | fault | operations | acknowledged | indeterminate | lost | resurrected | "
-          "stale | duplicated | misplaced | time |\n"
-          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+HEADER = ("| change | fault | operations | acknowledged | refused | indeterminate | lost | "
+          "resurrected | stale | duplicated | misplaced | time |\n"
+          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 
 
 def main() -> int:

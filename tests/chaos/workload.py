@@ -7,7 +7,7 @@ document are sequential and their order is known. A write is
   - acknowledged: its Miroir task succeeded — it must be visible afterwards
     (unless a later write to the same document replaced it);
   - refused: Miroir answered an error before accepting it (a 4xx, or a 503 such as
-    miroir_writes_held or miroir_no_quorum) — it must not be visible;
+    miroir_writes_held), or the connection was refused — it must not be visible;
   - indeterminate: no answer (timeout, connection dropped) or a task that never
     finished — it may have landed or not.
 The ledger keeps, per document, every state it may be in: a set that starts as
@@ -234,6 +234,11 @@ class Workload:
                body) -> str:
         try:
             status, text = session.request(method, base, path, self.headers, body)
+        except ConnectionRefusedError as e:
+            # No connection, so nothing was sent (that instance is down): the
+            # write must not appear.
+            self._reason(type(e).__name__)
+            return "refused"
         except (OSError, http.client.HTTPException) as e:
             self._reason(type(e).__name__)
             return "indeterminate"
