@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -58,6 +59,8 @@ def main() -> int:
                     help="anti-entropy and hinted handoff on, with a second replica group "
                          "(tests/chaos/scenarios.py Setup)")
     ap.add_argument("--out", type=Path, help="append the table to this file")
+    ap.add_argument("--keep-failed", action="store_true",
+                    help="keep the work directory (logs, journals) of a scenario that failed")
     args = ap.parse_args()
     rows = []
     started = time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())
@@ -71,12 +74,19 @@ def main() -> int:
                 for phase in phases:
                     plan.append((change, fault, phase, delta))
     for change, fault, phase, delta in plan:
-        with tempfile.TemporaryDirectory(prefix="miroir-chaos-") as tmp:
-            result = run_scenario(Path(tmp), change=change, fault=fault, phase=phase,
-                                  operations=args.operations, ids=args.ids,
-                                  threads=args.threads,
-                                  preload=args.ids, per_second=args.per_second,
-                                  delta_pass=delta, anti_entropy=args.anti_entropy)
+        tmp = Path(tempfile.mkdtemp(prefix="miroir-chaos-"))
+        result = run_scenario(tmp, change=change, fault=fault, phase=phase,
+                              operations=args.operations, ids=args.ids,
+                              threads=args.threads,
+                              preload=args.ids, per_second=args.per_second,
+                              delta_pass=delta, anti_entropy=args.anti_entropy)
+        r = result.report
+        if args.keep_failed and (r.lost or r.resurrected or r.stale or r.duplicated
+                                 or r.misplaced):
+            # The processes' logs and the nodes' journals, for the post-mortem.
+            print(f"  kept: {tmp}", file=sys.stderr)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
         line = row(result)
         if args.anti_entropy:
             line = line.replace(f"| {change} |", f"| {change} (anti-entropy on) |", 1)

@@ -285,6 +285,20 @@ def hints_pending(proxy) -> float:
     return sum(float(v) for v in re.findall(r"^miroir_hints_pending\{[^}]*\} (\S+)$", text, re.M))
 
 
+def drain_hints(setup: Setup, timeout: float = 300.0) -> str:
+    """Once the writes stopped: waits until no hinted write is left (a write that
+    met quorum while one owner missed it is replayed to that owner by hinted
+    handoff, on by default); how many there were and how long they took."""
+    started = time.monotonic()
+    pending = first = hints_pending(setup.a)
+    while pending > 0:
+        assert time.monotonic() - started < timeout, f"{pending:.0f} hints never replayed"
+        time.sleep(0.2)
+        pending = hints_pending(setup.a)
+    return (f"{first:.0f} hinted writes pending when the workload ended, replayed in "
+            f"{time.monotonic() - started:.1f} s")
+
+
 def converge(setup: Setup, timeout: float = 300.0) -> str:
     """Once the writes stopped: waits for every hint to be replayed, then runs
     repairing passes until one finds nothing and skips no shard (at most three);
@@ -293,7 +307,7 @@ def converge(setup: Setup, timeout: float = 300.0) -> str:
     while hints_pending(setup.a) > 0:
         assert time.monotonic() < deadline, "hints were never replayed"
         time.sleep(0.2)
-    found = []
+    found: list = []
     for _ in range(3):
         started = admin(setup.a, "POST", "/_miroir/verify", {"repair": True})
         while started.status_code == 409:  # a scheduled pass runs: wait for it
@@ -353,6 +367,7 @@ def run_scenario(workdir: Path, *, change: str, fault: str = "none", phase: str 
             notes.extend(workload.errors[:5])
         if workload.reasons:
             notes.append(f"indeterminate or refused: {workload.reasons}")
+        notes.append(drain_hints(setup))
         if anti_entropy:
             notes.append(converge(setup))
         report = check(setup.a, setup.cluster.nodes, UID, workload.ledger)
