@@ -43,11 +43,9 @@ Error TooManyDocuments(const Services& services, size_t count) {
 // True when some group has a quorum of healthy owners for every shard, so a
 // write can succeed at all. Checked before sending anything: a write that
 // cannot meet quorum must not touch any node.
-bool QuorumPossible(const Services& services, const Topology& topology,
+bool QuorumPossible(const SendableNodes& sendable, const Topology& topology,
                     const Placement& placement, const std::vector<uint32_t>& shards) {
-  auto outcome = EvaluateQuorum(topology, placement, shards,
-                                [&](NodeIndex n) { return Sendable(services, n); });
-  return outcome.ok;
+  return EvaluateQuorum(topology, placement, shards, sendable).ok;
 }
 
 Error NoQuorum(const std::string& uid, size_t shards) {
@@ -91,8 +89,8 @@ struct ShardWrite {
 // `build(node_shards)`. The others are not sent anything: each counts as a
 // miss, and gets a hint if the write meets quorum (HintMissed).
 template <class Build>
-awaitable<ShardWrite> SendShardParts(Services& services, const Topology& topology,
-                                     const Placement& placement,
+awaitable<ShardWrite> SendShardParts(Services& services, const SendableNodes& sendable,
+                                     const Topology& topology, const Placement& placement,
                                      const std::vector<uint32_t>& shards, const Build& build) {
   ShardWrite write;
   for (uint32_t s : shards) {
@@ -100,7 +98,7 @@ awaitable<ShardWrite> SendShardParts(Services& services, const Topology& topolog
   }
   std::vector<std::pair<NodeIndex, http::UpstreamRequest>> requests;
   for (const auto& [node, node_shards] : write.parts) {
-    if (Sendable(services, node)) {
+    if (sendable(node)) {
       requests.emplace_back(node, build(node_shards));
     } else {
       write.unsent.push_back(node);
@@ -212,7 +210,9 @@ awaitable<http::Response> AddDocuments(RequestContext& ctx) {
   if (!writable) co_return ErrorResponse(writable.error());
   topology = std::move(*writable);
   auto placement = topology->PlacementFor(uid, shard_count);
-  if (!QuorumPossible(ctx.services, *topology, *placement, shards)) {
+  auto sendable = co_await SendableNodes::Read(ctx.services, *topology);
+  if (!sendable) co_return ErrorResponse(sendable.error());
+  if (!QuorumPossible(*sendable, *topology, *placement, shards)) {
     co_return ErrorResponse(NoQuorum(uid, shards.size()));
   }
   auto ensured = co_await EnsureIndex(ctx.services, *topology, uid);
@@ -237,7 +237,8 @@ awaitable<http::Response> AddDocuments(RequestContext& ctx) {
   };
   // Held until the hints are stored (hints.hpp).
   auto in_flight = ctx.services.cluster.TrackWrite(topology->epoch());
-  ShardWrite write = co_await SendShardParts(ctx.services, *topology, *placement, shards, build);
+  ShardWrite write =
+      co_await SendShardParts(ctx.services, *sendable, *topology, *placement, shards, build);
   bool degraded = ensured->degraded;
   bool write_degraded = false;
   if (auto failure =
@@ -272,7 +273,9 @@ awaitable<http::Response> DeleteBatch(RequestContext& ctx, const json& ids, size
   if (!writable) co_return ErrorResponse(writable.error());
   auto topology = std::move(*writable);
   auto placement = topology->PlacementFor(uid, record->shard_count);
-  if (!QuorumPossible(ctx.services, *topology, *placement, shards)) {
+  auto sendable = co_await SendableNodes::Read(ctx.services, *topology);
+  if (!sendable) co_return ErrorResponse(sendable.error());
+  if (!QuorumPossible(*sendable, *topology, *placement, shards)) {
     co_return ErrorResponse(NoQuorum(uid, shards.size()));
   }
   if (ctx.services.options.anti_entropy) {
@@ -290,7 +293,8 @@ awaitable<http::Response> DeleteBatch(RequestContext& ctx, const json& ids, size
                        ctx.services.options.write_timeout);
   };
   auto in_flight = ctx.services.cluster.TrackWrite(topology->epoch());
-  ShardWrite write = co_await SendShardParts(ctx.services, *topology, *placement, shards, build);
+  ShardWrite write =
+      co_await SendShardParts(ctx.services, *sendable, *topology, *placement, shards, build);
   bool degraded = false;
   if (auto failure = QuorumFailure(*topology, *placement, shards, write.replies, uid, degraded)) {
     co_return *failure;
@@ -344,12 +348,14 @@ awaitable<http::Response> BroadcastDeletion(RequestContext& ctx, http::UpstreamR
     auto recorded = co_await ctx.services.store.Run(std::move(call));
     if (!recorded) co_return ErrorResponse(recorded.error());
   }
+  auto sendable = co_await SendableNodes::Read(ctx.services, *topology);
+  if (!sendable) co_return ErrorResponse(sendable.error());
   auto in_flight = ctx.services.cluster.TrackWrite(topology->epoch());
   std::vector<std::pair<NodeIndex, http::UpstreamRequest>> requests;
   std::vector<std::pair<NodeIndex, http::UpstreamRequest>> missed;
   for (NodeIndex n = 0; n < topology->nodes().size(); ++n) {
     if (!topology->HoldsDocuments(n)) continue;
-    (Sendable(ctx.services, n) ? requests : missed).emplace_back(n, request);
+    ((*sendable)(n) ? requests : missed).emplace_back(n, request);
   }
   auto replies = co_await SendToNodes(ctx.services, *topology, std::move(requests));
   bool degraded = false;

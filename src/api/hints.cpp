@@ -1,12 +1,28 @@
 #include "hints.hpp"
 
+#include <set>
+#include <string>
+
 #include "miroir/core/time.hpp"
 #include "miroir/log/log.hpp"
 
 namespace miroir::api {
 
-bool Sendable(const Services& services, NodeIndex node) {
-  return services.cluster.IsHealthy(node) && !services.cluster.IsCatchingUp(node);
+awaitable<Result<SendableNodes>> SendableNodes::Read(Services& services,
+                                                     const Topology& topology) {
+  SendableNodes out;
+  out.sendable_.resize(topology.nodes().size());
+  for (NodeIndex n = 0; n < out.sendable_.size(); ++n) {
+    out.sendable_[n] = services.cluster.IsHealthy(n);
+  }
+  if (!services.options.hinted_handoff) co_return out;
+  auto read = [](store::Store& s) { return s.NodesWithHints(); };
+  Result<std::set<std::string>> hinted = co_await services.store.Run(std::move(read));
+  if (!hinted) co_return hinted.error();
+  for (const std::string& id : *hinted) {
+    if (auto n = topology.FindNode(id)) out.sendable_[*n] = false;
+  }
+  co_return out;
 }
 
 bool MissedWrite(const NodeReply& reply) {

@@ -962,6 +962,15 @@ Result<std::map<std::string, HintBacklog>> RedisStore::HintBacklogs() {
   return out;
 }
 
+Result<std::set<std::string>> RedisStore::NodesWithHints() {
+  // hint_nodes is kept exact by the append and remove scripts.
+  MIROIR_ASSIGN_OR_RETURN(Reply r, impl_->Call({"SMEMBERS", impl_->p + "hint_nodes"}));
+  if (r.kind != Reply::Kind::kArray) return impl_->Unexpected("SMEMBERS", r);
+  std::set<std::string> out;
+  for (const Reply& node : r.elements) out.insert(node.str);
+  return out;
+}
+
 Result<std::map<std::string, uint64_t>> RedisStore::ExpireHints(int64_t before_ms) {
   MIROIR_ASSIGN_OR_RETURN(Reply r, impl_->Eval(impl_->remove_hints, "ExpireHints", {},
                                                {impl_->p, "expire", std::to_string(before_ms)}));

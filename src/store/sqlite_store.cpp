@@ -896,6 +896,17 @@ class SqliteStore::Impl {
     }
   }
 
+  Result<std::set<std::string>> NodesWithHints() {
+    MIROIR_ASSIGN_OR_RETURN(Statement stmt,
+                            db_->Prepare("SELECT node_id FROM hint_queues WHERE count > 0"));
+    std::set<std::string> out;
+    for (;;) {
+      MIROIR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) return out;
+      out.insert(stmt.Text(0));
+    }
+  }
+
   Result<std::map<std::string, uint64_t>> ExpireHints(int64_t before_ms) {
     MIROIR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*db_));
     std::vector<std::string> nodes;
@@ -1205,6 +1216,9 @@ Result<void> SqliteStore::DropHints(const std::string& node_id, uint64_t through
 }
 Result<std::map<std::string, HintBacklog>> SqliteStore::HintBacklogs() {
   MIROIR_SQLITE_CALL(HintBacklogs());
+}
+Result<std::set<std::string>> SqliteStore::NodesWithHints() {
+  MIROIR_SQLITE_CALL(NodesWithHints());
 }
 Result<std::map<std::string, uint64_t>> SqliteStore::ExpireHints(int64_t before_ms) {
   MIROIR_SQLITE_CALL(ExpireHints(before_ms));

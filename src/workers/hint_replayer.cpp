@@ -145,8 +145,9 @@ struct HintReplayer::Impl {
                                      "/indexes/" + uid + "/documents/delete", body.dump());
   }
 
-  // Stops routing around `node_id` once no write that decided to hint for
-  // it is still storing its hint and none is left in the store.
+  // Lets searches read from `node_id` again once no write that decided to
+  // hint for it is still storing its hint and none is left in the store.
+  // (Writes go by the store's hints alone: api/hints.hpp.)
   awaitable<Result<void>> FinishCatchUp(const std::string& node_id) {
     cluster.SetCatchingUp(node_id, false);
     const uint64_t ticket = cluster.NextWriteTicket();

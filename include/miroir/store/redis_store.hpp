@@ -152,6 +152,7 @@ class RedisStore final : public Store, public Coordination {
   Result<std::vector<Hint>> PeekHints(const std::string& node_id, size_t limit) override;
   Result<void> DropHints(const std::string& node_id, uint64_t through_seq) override;
   Result<std::map<std::string, HintBacklog>> HintBacklogs() override;
+  Result<std::set<std::string>> NodesWithHints() override;
   Result<std::map<std::string, uint64_t>> ExpireHints(int64_t before_ms) override;
 
   // Coordination (coordination.hpp).

@@ -208,6 +208,9 @@ class Store {
   virtual Result<void> DropHints(const std::string& node_id, uint64_t through_seq) = 0;
   // Every node with at least one pending hint, and nothing else.
   virtual Result<std::map<std::string, HintBacklog>> HintBacklogs() = 0;
+  // HintBacklogs' nodes alone, in one cheap read: the write path asks before
+  // every write (api/hints.hpp), so it must not count or scan hints.
+  virtual Result<std::set<std::string>> NodesWithHints() = 0;
   // Deletes hints with created_at_ms < `before_ms`; returns how many per
   // node, nodes that lost none omitted. Byte counts follow.
   virtual Result<std::map<std::string, uint64_t>> ExpireHints(int64_t before_ms) = 0;

@@ -837,7 +837,9 @@ TYPED_TEST_P(StoreBehaviourTest, AppendHintRefusesPastTheByteBoundAndStoresNothi
   EXPECT_FALSE(Value(s.AppendHint(MakeHint("n2", std::string(11, 'x'), 1), 10)));
   EXPECT_TRUE(Value(s.PeekHints("n2", 10)).empty());
   EXPECT_EQ(Value(s.HintBacklogs()).count("n2"), 0u);
+  EXPECT_EQ(Value(s.NodesWithHints()), (std::set<std::string>{"n1"}));
   EXPECT_TRUE(Value(s.AppendHint(MakeHint("n2", std::string(10, 'x'), 1), 10)));
+  EXPECT_EQ(Value(s.NodesWithHints()), (std::set<std::string>{"n1", "n2"}));
 
   // Dropping frees room.
   ASSERT_TRUE(s.DropHints("n1", after[0].seq));  // -6 bytes
@@ -873,6 +875,8 @@ TYPED_TEST_P(StoreBehaviourTest, DropHintsRemovesOnlyThroughTheSeq) {
   auto backlogs = Value(s.HintBacklogs());
   EXPECT_EQ(backlogs.count("n1"), 0u);
   EXPECT_EQ(backlogs.count("n2"), 1u);
+  // An emptied queue leaves the set the write path reads.
+  EXPECT_EQ(Value(s.NodesWithHints()), (std::set<std::string>{"n2"}));
 }
 
 TYPED_TEST_P(StoreBehaviourTest, HintSeqsAreNeverReusedAfterDropOrReopen) {
@@ -881,6 +885,7 @@ TYPED_TEST_P(StoreBehaviourTest, HintSeqsAreNeverReusedAfterDropOrReopen) {
   uint64_t last = Value(this->store_->PeekHints("n1", 10)).back().seq;
   ASSERT_TRUE(this->store_->DropHints("n1", last));  // the queue is empty now
   EXPECT_TRUE(Value(this->store_->HintBacklogs()).empty());
+  EXPECT_TRUE(Value(this->store_->NodesWithHints()).empty());
 
   ASSERT_TRUE(Value(this->store_->AppendHint(MakeHint("n1", "c", 3), kNoBound)));
   auto after_drop = Value(this->store_->PeekHints("n1", 10));
@@ -937,6 +942,7 @@ TYPED_TEST_P(StoreBehaviourTest, ExpireHintsDeletesOldHintsAndCountsPerNode) {
   EXPECT_TRUE(Value(s.PeekHints("b", 10)).empty());
   EXPECT_EQ(Value(s.HintBacklogs()),
             (std::map<std::string, HintBacklog>{{"a", {2, 6, 250}}, {"c", {1, 3, 500}}}));
+  EXPECT_EQ(Value(s.NodesWithHints()), (std::set<std::string>{"a", "c"}));
   // The freed bytes count as free: a's queue (6 of 20) takes 14 more.
   EXPECT_TRUE(Value(s.AppendHint(MakeHint("a", std::string(14, 'x'), 600), 20)));
   EXPECT_FALSE(Value(s.AppendHint(MakeHint("a", "x", 600), 20)));
@@ -945,6 +951,7 @@ TYPED_TEST_P(StoreBehaviourTest, ExpireHintsDeletesOldHintsAndCountsPerNode) {
   EXPECT_EQ(Value(s.ExpireHints(1000)),
             (std::map<std::string, uint64_t>{{"a", 3}, {"c", 1}}));
   EXPECT_TRUE(Value(s.HintBacklogs()).empty());
+  EXPECT_TRUE(Value(s.NodesWithHints()).empty());
   // An emptied queue takes hints again, up to the full bound.
   EXPECT_TRUE(Value(s.AppendHint(MakeHint("a", std::string(20, 'y'), 700), 20)));
 }
