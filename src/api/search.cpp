@@ -3,7 +3,10 @@
 // node gets one rewritten query (offset 0, enough hits, ranking scores, a
 // shard filter when it holds shards it was not chosen for) and the answers
 // are merged into one Meilisearch response (core/search_merge.hpp).
+#include <functional>
 #include <map>
+#include <string>
+#include <vector>
 
 #include "miroir/core/crypto.hpp"
 #include "miroir/core/facet_search.hpp"
@@ -102,6 +105,34 @@ http::Response Unmasked(http::Response r, bool masked) {
   return r;
 }
 
+using NodeBodyBuilder = std::function<std::string(const std::vector<uint32_t>* shards)>;
+using ResponseMerger = std::function<Result<std::string>(std::vector<NodeResult>& results)>;
+
+// Search and facet search once the request is analyzed: one that needs no
+// merging (`passthrough`) goes to one node as it is; otherwise each node of
+// the covering set gets `node_body(its shards)`, and the answers are merged
+// by `merge`.
+awaitable<http::Response> AnswerSearch(RequestContext& ctx, const IndexRead& read,
+                                       const std::string& target, const std::string& body,
+                                       bool passthrough, bool masked,
+                                       const NodeBodyBuilder& node_body,
+                                       const ResponseMerger& merge) {
+  const auto timeout = ctx.services.options.search_timeout;
+  if (passthrough) {
+    http::Response forwarded = co_await ForwardToOneNode(
+        ctx.services, MakeRequest(http::Method::kPost, target, body, timeout));
+    co_return Unmasked(std::move(forwarded), masked);
+  }
+  const NodeRequestBuilder build = [&](const std::vector<uint32_t>* shards) {
+    return MakeRequest(http::Method::kPost, target, node_body(shards), timeout);
+  };
+  auto outcome = co_await ExecuteRead(ctx.services, read, build);
+  if (!outcome) co_return ErrorResponse(outcome.error());
+  if (outcome->client_error) co_return Unmasked(*outcome->client_error, masked);
+  auto merged = MergeReadable(ctx.services, *read.topology, *outcome, merge);
+  co_return Finish(std::move(merged), outcome->degraded);
+}
+
 awaitable<http::Response> Search(RequestContext& ctx) {
   const std::string& uid = ctx.params[0];
   if (!IsValidIndexUid(uid)) co_return ErrorResponse(meili::InvalidIndexUidError(uid));
@@ -124,25 +155,14 @@ awaitable<http::Response> Search(RequestContext& ctx) {
   auto settings = co_await SearchSettingsFor(ctx.services, uid);
   auto info = AnalyzeSearchRequest(body, *settings);
   if (!info) co_return ErrorResponse(info.error());
-  const std::string target = IndexPath(uid, "/search");
-  if (info->passthrough) {
-    http::Response forwarded = co_await ForwardToOneNode(
-        ctx.services,
-        MakeRequest(http::Method::kPost, target, body, ctx.services.options.search_timeout));
-    co_return Unmasked(std::move(forwarded), masked);
-  }
-  auto outcome = co_await ExecuteRead(
-      ctx.services, *read, [&](const std::vector<uint32_t>* shards) {
-        return MakeRequest(http::Method::kPost, target, BuildNodeSearchBody(*info, body, shards),
-                           ctx.services.options.search_timeout);
-      });
-  if (!outcome) co_return ErrorResponse(outcome.error());
-  if (outcome->client_error) co_return Unmasked(*outcome->client_error, masked);
-  auto merged = MergeReadable(ctx.services, *read->topology, *outcome,
-                              [&](std::vector<NodeResult>& results) {
-                                return MergeSearchResponses(*info, results, FreshMergeOptions());
-                              });
-  co_return Finish(std::move(merged), outcome->degraded);
+  const NodeBodyBuilder node_body = [&](const std::vector<uint32_t>* shards) {
+    return BuildNodeSearchBody(*info, body, shards);
+  };
+  const ResponseMerger merge = [&](std::vector<NodeResult>& results) {
+    return MergeSearchResponses(*info, results, FreshMergeOptions());
+  };
+  co_return co_await AnswerSearch(ctx, *read, IndexPath(uid, "/search"), body,
+                                  info->passthrough, masked, node_body, merge);
 }
 
 awaitable<http::Response> FacetSearch(RequestContext& ctx) {
@@ -158,26 +178,14 @@ awaitable<http::Response> FacetSearch(RequestContext& ctx) {
   auto settings = co_await SearchSettingsFor(ctx.services, uid);
   auto info = AnalyzeFacetSearchRequest(body, *settings);
   if (!info) co_return ErrorResponse(info.error());
-  const std::string target = IndexPath(uid, "/facet-search");
-  if (info->passthrough) {
-    http::Response forwarded = co_await ForwardToOneNode(
-        ctx.services,
-        MakeRequest(http::Method::kPost, target, body, ctx.services.options.search_timeout));
-    co_return Unmasked(std::move(forwarded), masked);
-  }
-  auto outcome = co_await ExecuteRead(
-      ctx.services, *read, [&](const std::vector<uint32_t>* shards) {
-        return MakeRequest(http::Method::kPost, target,
-                           BuildNodeFacetSearchBody(*info, body, shards),
-                           ctx.services.options.search_timeout);
-      });
-  if (!outcome) co_return ErrorResponse(outcome.error());
-  if (outcome->client_error) co_return Unmasked(*outcome->client_error, masked);
-  auto merged = MergeReadable(ctx.services, *read->topology, *outcome,
-                              [&](std::vector<NodeResult>& results) {
-                                return MergeFacetSearchResponses(*info, results);
-                              });
-  co_return Finish(std::move(merged), outcome->degraded);
+  const NodeBodyBuilder node_body = [&](const std::vector<uint32_t>* shards) {
+    return BuildNodeFacetSearchBody(*info, body, shards);
+  };
+  const ResponseMerger merge = [&](std::vector<NodeResult>& results) {
+    return MergeFacetSearchResponses(*info, results);
+  };
+  co_return co_await AnswerSearch(ctx, *read, IndexPath(uid, "/facet-search"), body,
+                                  info->passthrough, masked, node_body, merge);
 }
 
 awaitable<http::Response> MultiSearch(RequestContext& ctx) {
