@@ -90,6 +90,14 @@ std::string_view MethodName(Method m) {
   return "OTHER";
 }
 
+Method MethodFromName(std::string_view name) {
+  for (Method m : {Method::kGet, Method::kHead, Method::kPost, Method::kPut, Method::kPatch,
+                   Method::kDelete, Method::kOptions}) {
+    if (MethodName(m) == name) return m;
+  }
+  return Method::kOther;
+}
+
 void Headers::Add(std::string_view name, std::string_view value) {
   entries_.emplace_back(Lower(name), std::string(value));
 }

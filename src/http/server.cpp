@@ -41,19 +41,6 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kConnectionReadBufferBytes = 16 * 1024;
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
-Method ToMethod(bhttp::verb v) {
-  switch (v) {
-    case bhttp::verb::get: return Method::kGet;
-    case bhttp::verb::head: return Method::kHead;
-    case bhttp::verb::post: return Method::kPost;
-    case bhttp::verb::put: return Method::kPut;
-    case bhttp::verb::patch: return Method::kPatch;
-    case bhttp::verb::delete_: return Method::kDelete;
-    case bhttp::verb::options: return Method::kOptions;
-    default: return Method::kOther;
-  }
-}
-
 // One accepted connection. Lives on its worker's thread only.
 struct Connection {
   explicit Connection(tcp::socket s) : stream(std::move(s)) {}
@@ -252,7 +239,7 @@ asio::awaitable<void> Server::Impl::Session(Worker& w, tcp::socket socket) {
     auto beast_req = parser.release();
     const bool keep_alive = beast_req.keep_alive();
     Request req;
-    req.method = ToMethod(beast_req.method());
+    req.method = http::MethodFromName(beast_req.method_string());
     req.target = std::string(beast_req.target());
     for (const auto& field : beast_req) req.headers.Add(field.name_string(), field.value());
     req.body = std::move(beast_req.body());

@@ -21,14 +21,6 @@ namespace {
 namespace asio = boost::asio;
 using asio::awaitable;
 
-http::Method MethodOf(std::string_view name) {
-  for (http::Method m : {http::Method::kPost, http::Method::kPut, http::Method::kPatch,
-                         http::Method::kDelete}) {
-    if (http::MethodName(m) == name) return m;
-  }
-  return http::Method::kOther;
-}
-
 // "movies" for "/indexes/movies/documents?primaryKey=id".
 std::optional<std::string> IndexOfTarget(std::string_view target) {
   constexpr std::string_view kPrefix = "/indexes/";
@@ -80,8 +72,8 @@ struct HintReplayer::Impl {
         // times before the round gives up (the next poll starts over).
         Result<NodeAnswer> answer = Error(ErrorCode::kInternal, "not sent");
         for (int attempt = 1; attempt <= kAttempts; ++attempt) {
-          answer = co_await calls.Call(address, MethodOf(hint.method), hint.target, hint.body,
-                                       hint.content_type);
+          answer = co_await calls.Call(address, http::MethodFromName(hint.method), hint.target,
+                                       hint.body, hint.content_type);
           if (answer && answer->status < 500) break;
           if (attempt < kAttempts) co_await SleepFor(std::chrono::milliseconds(50 * attempt));
         }
@@ -113,9 +105,13 @@ struct HintReplayer::Impl {
         MIROIR_CO_RETURN_IF_ERROR(co_await calls.WaitTaskFinished(address, *last_task));
       }
       MIROIR_CO_RETURN_IF_ERROR(store.DropHints(node_id, done_through));
+      // A long replay keeps this poll from reading the backlogs again, so
+      // the pending gauge follows it here.
+      auto backlogs = store.HintBacklogs();
       {
         std::lock_guard lock(mu);
         totals.replayed += replayed;
+        if (backlogs) totals.pending = std::move(*backlogs);
       }
     }
   }

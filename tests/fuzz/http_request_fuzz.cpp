@@ -96,19 +96,6 @@ const api::RouteTable& Routes() {
   return *table;
 }
 
-Method ToMethod(bhttp::verb v) {
-  switch (v) {
-    case bhttp::verb::get: return Method::kGet;
-    case bhttp::verb::head: return Method::kHead;
-    case bhttp::verb::post: return Method::kPost;
-    case bhttp::verb::put: return Method::kPut;
-    case bhttp::verb::patch: return Method::kPatch;
-    case bhttp::verb::delete_: return Method::kDelete;
-    case bhttp::verb::options: return Method::kOptions;
-    default: return Method::kOther;
-  }
-}
-
 void CheckRoute(const http::Request& req, const std::vector<std::string>& segments) {
   const auto match = Routes().Find(req.method, segments);
   if (!match.route) return;
@@ -197,7 +184,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
     auto beast_req = parser.release();
     http::Request req;
-    req.method = ToMethod(beast_req.method());
+    req.method = http::MethodFromName(beast_req.method_string());
     req.target = std::string(beast_req.target());
     for (const auto& field : beast_req) req.headers.Add(field.name_string(), field.value());
     req.body = std::move(beast_req.body());

@@ -18,6 +18,9 @@ namespace miroir::http {
 enum class Method { kGet, kHead, kPost, kPut, kPatch, kDelete, kOptions, kOther };
 
 std::string_view MethodName(Method m);
+// The method spelled `name` ("GET", ...; case-sensitive, as HTTP methods
+// are), kOther for any other.
+Method MethodFromName(std::string_view name);
 
 // Header names are stored lower-case; lookups are case-insensitive.
 class Headers {

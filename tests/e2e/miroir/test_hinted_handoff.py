@@ -142,6 +142,40 @@ def test_a_replica_catching_up_serves_no_reads(cluster):
     assert len(documents(cluster, "n2", uid)) == 50
 
 
+def test_the_pending_gauge_falls_while_a_long_replay_runs(cluster):
+    # An operator watches miroir_hints_pending fall to 0: it must move while
+    # the hints are replayed, not only once the whole queue is through.
+    uid = "gauge"
+    client = cluster.client()
+    client.wait_for_task(client.create_index(uid, {"primaryKey": "id"}).task_uid)
+    index = client.index(uid)
+    n2 = cluster.node("n2")
+    n2.sigstop()
+    cluster.wait_node_unhealthy("n2")
+    try:
+        for i in range(300):
+            task = index.add_documents([{"id": i}])
+        client.wait_for_task(task.task_uid)
+        wait_pending(cluster, 300)
+    finally:
+        n2.sigcont()
+    # 10 ms per write: the replay (100 hints a round) takes a few seconds.
+    ok_json(n2.http("POST", "/_testnode/faults",
+                    json={"route": "/indexes/*/documents", "method": "POST",
+                          "latency_ms": 10}), 201)
+    seen = set()
+    try:
+        deadline = time.monotonic() + 30 * SLOWDOWN
+        while (pending := metric(cluster, "miroir_hints_pending")) > 0:
+            assert time.monotonic() < deadline, seen
+            seen.add(pending)
+            time.sleep(0.05)
+    finally:
+        n2.http("DELETE", "/_testnode/faults")
+    assert any(0 < p < 300 for p in seen), sorted(seen)
+    assert len(documents(cluster, "n2", uid)) == 300
+
+
 def test_hints_past_the_bound_are_dropped_and_counted(tmp_path):
     with MiroirCluster(
             tmp_path, TopologySpec(groups=(1, 1), replication_factor=1, shards=2),

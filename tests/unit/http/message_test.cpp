@@ -47,5 +47,16 @@ TEST(SplitPath, DecodesSegmentsAndSkipsEmptyOnes) {
   EXPECT_TRUE(SplitPath("/").empty());
 }
 
+TEST(Method, NamesRoundTripAndUnknownNamesAreOther) {
+  for (Method m : {Method::kGet, Method::kHead, Method::kPost, Method::kPut, Method::kPatch,
+                   Method::kDelete, Method::kOptions}) {
+    EXPECT_EQ(MethodFromName(MethodName(m)), m) << MethodName(m);
+  }
+  EXPECT_EQ(MethodFromName("get"), Method::kOther);  // methods are case-sensitive
+  EXPECT_EQ(MethodFromName("TRACE"), Method::kOther);
+  EXPECT_EQ(MethodFromName(""), Method::kOther);
+  EXPECT_EQ(MethodFromName("OTHER"), Method::kOther);
+}
+
 }  // namespace
 }  // namespace miroir::http
