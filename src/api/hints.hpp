@@ -36,11 +36,12 @@ class SendableNodes {
 bool MissedWrite(const NodeReply& reply);
 
 // Stores a hint with each request, for its node, and marks the node catching
-// up. Called once the write met quorum, for the owners that missed it; the
-// write's Cluster::WriteInFlight must still be held (the replayer waits for
-// it before searches are routed to the node again). A hint the node's queue has no
-// room for, or the store refuses, is logged and counted: anti-entropy then
-// repairs that node. Does nothing when hinted handoff is off.
+// up (searches avoid it). Called once the write met quorum, for the owners
+// that missed it; the write's Cluster::WriteInFlight must still be held (the
+// replayer waits for it before searches may read the node again). A hint the
+// node's queue has no room for, or the store refuses, is logged and counted:
+// anti-entropy then repairs that node. Does nothing when hinted handoff is
+// off.
 awaitable<void> StoreHints(Services& services, const Topology& topology,
                            std::vector<std::pair<NodeIndex, http::UpstreamRequest>> missed);
 
