@@ -225,7 +225,9 @@ struct MigrationCoordinator::Impl {
   json& IndexProgress(const std::string& uid) { return progress["indexes"][uid]; }
 
   void SetPhase(const std::string& uid, const std::string& phase) {
-    IndexProgress(uid)["phase"] = phase;
+    json& entry = IndexProgress(uid);
+    if (entry.contains("phase") && entry["phase"] == phase) return;
+    entry["phase"] = phase;
     progress_dirty = true;
     PublishPhases();
     Progressed();
@@ -636,6 +638,11 @@ struct MigrationCoordinator::Impl {
   // Deletes, from every node of `previous` and of the cluster, the copies of
   // shards it held before and does not own now; then drops the migration.
   awaitable<Result<void>> Cleanup(const TopologySpec& spec) {
+    {
+      // The status says cleanup while the acknowledgements are awaited, too.
+      MIROIR_CO_ASSIGN_OR_RETURN(auto listed, store.ListIndexes());
+      for (const auto& index : listed) SetPhase(index.uid, "cleanup");
+    }
     MIROIR_CO_RETURN_IF_ERROR(co_await WaitAcks(spec.epoch));
     MIROIR_CO_ASSIGN_OR_RETURN(auto now, Topology::Create(spec));
     TopologySpec before_spec = spec;
@@ -646,7 +653,7 @@ struct MigrationCoordinator::Impl {
     for (const auto& index : indexes) {
       auto old_placement = before->PlacementFor(index.shard_count);
       auto new_placement = now->PlacementFor(index.shard_count);
-      SetPhase(index.uid, "cleanup");
+      SetPhase(index.uid, "cleanup");  // an index created while waiting
       for (NodeIndex b = 0; b < before->nodes().size(); ++b) {
         const NodeSpec& node = before->node(b);
         std::optional<NodeIndex> n = now->FindNode(node.id);
