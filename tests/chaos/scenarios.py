@@ -250,18 +250,18 @@ def inject(setup: Setup, change: str, fault: str, phase: str, notes: list[str]) 
         # Page reads slowed to 100 ms, so that short phases (catch-up, delta)
         # last long enough to be caught, and for the drain phase the task
         # listings it polls until the node queues are empty (they empty in
-        # milliseconds here). A group-add's cleanup deletes nothing (no old
-        # owner loses a shard): it only waits for every instance to
-        # acknowledge the epoch, which an instance does once no write routed
-        # by the older one is in flight, so document writes are slowed by
-        # 300 ms to make it last. Cleared once the kill is done.
+        # milliseconds here). The hold, and a group-add's cleanup (which
+        # deletes nothing: no old owner loses a shard), mostly wait for every
+        # instance to acknowledge an epoch, which an instance does once no
+        # write routed by the older one is in flight: document writes are
+        # slowed by 300 ms to make them last. Cleared once the kill is done.
         for node in setup.cluster.nodes.values():
             node.http("POST", "/_testnode/faults",
                       json={"route": "/indexes/*/documents/fetch", "latency_ms": 100})
             if phase == "drain":
                 node.http("POST", "/_testnode/faults",
                           json={"route": "/tasks", "method": "GET", "latency_ms": 300})
-            if phase == "cleanup" and change == "group-add":
+            if phase == "hold" or (phase == "cleanup" and change == "group-add"):
                 node.http("POST", "/_testnode/faults",
                           json={"route": "/indexes/*/documents", "method": "POST",
                                 "latency_ms": 300})
