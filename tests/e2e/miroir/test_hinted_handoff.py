@@ -105,8 +105,10 @@ def test_a_stopped_replica_gets_1000_missed_writes_back_from_its_hints(cluster):
     assert metric(cluster, "miroir_hints_dropped_total") == 0
 
 
-def test_a_replica_catching_up_serves_no_reads(cluster):
-    uid = "catching-up"
+def hints_for_slow_n2(cluster, uid: str, batches: list[list[dict]], latency_ms: int):
+    """Writes each batch to a new index `uid` while n2 is stopped (a hint each),
+    then lets n2 go on, accepting each write `latency_ms` late (a slow replay);
+    returns n2. The caller clears n2's faults."""
     client = cluster.client()
     client.wait_for_task(client.create_index(uid, {"primaryKey": "id"}).task_uid)
     index = client.index(uid)
@@ -114,16 +116,23 @@ def test_a_replica_catching_up_serves_no_reads(cluster):
     n2.sigstop()
     cluster.wait_node_unhealthy("n2")
     try:
-        for start in range(0, 50, 5):  # ten writes: ten hints
-            task = index.add_documents([{"id": i} for i in range(start, start + 5)])
+        for batch in batches:
+            task = index.add_documents(batch)
         client.wait_for_task(task.task_uid)
-        wait_pending(cluster, 10)
+        wait_pending(cluster, len(batches))
     finally:
         n2.sigcont()
-    # Slow the replay down: n2 takes 300 ms to accept each write.
     ok_json(n2.http("POST", "/_testnode/faults",
                     json={"route": "/indexes/*/documents", "method": "POST",
-                          "latency_ms": 300}), 201)
+                          "latency_ms": latency_ms}), 201)
+    return n2
+
+
+def test_a_replica_catching_up_serves_no_reads(cluster):
+    uid = "catching-up"
+    # Ten writes, ten hints; n2 takes 300 ms to accept each when replayed.
+    n2 = hints_for_slow_n2(cluster, uid,
+                           [[{"id": i} for i in range(s, s + 5)] for s in range(0, 50, 5)], 300)
     try:
         cluster.wait_node_healthy("n2")
         # While n2 replays, every search is answered in full (from n1), never
@@ -146,23 +155,8 @@ def test_the_pending_gauge_falls_while_a_long_replay_runs(cluster):
     # An operator watches miroir_hints_pending fall to 0: it must move while
     # the hints are replayed, not only once the whole queue is through.
     uid = "gauge"
-    client = cluster.client()
-    client.wait_for_task(client.create_index(uid, {"primaryKey": "id"}).task_uid)
-    index = client.index(uid)
-    n2 = cluster.node("n2")
-    n2.sigstop()
-    cluster.wait_node_unhealthy("n2")
-    try:
-        for i in range(300):
-            task = index.add_documents([{"id": i}])
-        client.wait_for_task(task.task_uid)
-        wait_pending(cluster, 300)
-    finally:
-        n2.sigcont()
-    # 10 ms per write: the replay (100 hints a round) takes a few seconds.
-    ok_json(n2.http("POST", "/_testnode/faults",
-                    json={"route": "/indexes/*/documents", "method": "POST",
-                          "latency_ms": 10}), 201)
+    # 300 hints, 10 ms each: the replay (100 hints a round) takes a few seconds.
+    n2 = hints_for_slow_n2(cluster, uid, [[{"id": i}] for i in range(300)], 10)
     seen = set()
     try:
         deadline = time.monotonic() + 30 * SLOWDOWN
