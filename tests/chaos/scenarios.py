@@ -370,6 +370,8 @@ def run_scenario(workdir: Path, *, change: str, fault: str = "none", phase: str 
         begin_change(setup, change)
         injected = inject(setup, change, fault, phase, notes)
         wait_migration(setup.a, timeout=migration_timeout, proxies=[setup.b])
+        # Later writes would overwrite (and hide) what the change got wrong.
+        workload.switch_ids()
         if fault in ("drop-connections", "slow-writes"):
             clear_faults(setup)
         workload.join()

@@ -115,7 +115,8 @@ class Connections:
 
 class Workload:
     """`threads` workers, each writing its own ids through the `urls` in turn (one
-    Miroir instance after the other), until `operations` writes were sent or stop()."""
+    Miroir instance after the other), until `operations` writes were sent or stop():
+    the first half of the ids until switch_ids(), the second half after it."""
 
     def __init__(self, urls: list[str], key: str, uid: str, *, ids: int = 4000,
                  threads: int = 8, operations: int = 10_000, seed: int = 7,
@@ -135,6 +136,7 @@ class Workload:
         self._lock = threading.Lock()
         self._sent = 0
         self._stop = threading.Event()
+        self._switched = threading.Event()
         self._workers: list[threading.Thread] = []
         self._seed = seed
         self._version = 0
@@ -181,18 +183,27 @@ class Workload:
             setattr(self.counters, outcome, getattr(self.counters, outcome) + 1)
             self.counters.by_kind[kind] = self.counters.by_kind.get(kind, 0) + 1
 
+    def switch_ids(self) -> None:
+        """From now on, write only the second half of the ids (the first half until
+        now). Called once the topology change is over: the documents written while
+        it ran are then left as it left them for the checker, and the writes that
+        follow it (routed by the new topology) touch other documents."""
+        self._switched.set()
+
     def _run(self, worker: int) -> None:
         rng = random.Random(self._seed * 1000 + worker)
         mine = [i for i in range(self.ids) if i % self.threads == worker]
+        halves = ([i for i in mine if i < self.ids // 2], [i for i in mine if i >= self.ids // 2])
         session = Connections(self.timeout)
         try:
-            self._write_until_done(rng, mine, session, worker)
+            self._write_until_done(rng, halves, session, worker)
         finally:
             session.close()
 
-    def _write_until_done(self, rng: random.Random, mine: list[int], session: "Connections",
-                          turn: int) -> None:
+    def _write_until_done(self, rng: random.Random, halves: tuple[list[int], list[int]],
+                          session: "Connections", turn: int) -> None:
         while self._take():
+            mine = halves[1] if self._switched.is_set() else halves[0]
             turn += 1
             base = self.urls[turn % len(self.urls)]
             roll = rng.random()
