@@ -58,9 +58,6 @@ def main() -> int:
     ap.add_argument("--anti-entropy", action="store_true",
                     help="anti-entropy and hinted handoff on, with a second replica group "
                          "(tests/chaos/scenarios.py Setup)")
-    ap.add_argument("--change-at", type=float, default=0.25,
-                    help="fraction of the operations sent before the change begins; late "
-                         "(0.97) leaves few writes after it to overwrite what it got wrong")
     ap.add_argument("--out", type=Path, help="append the table to this file")
     ap.add_argument("--keep-failed", action="store_true",
                     help="keep the work directory (logs, journals) of a scenario that failed")
@@ -82,8 +79,7 @@ def main() -> int:
                               operations=args.operations, ids=args.ids,
                               threads=args.threads,
                               preload=args.ids, per_second=args.per_second,
-                              delta_pass=delta, anti_entropy=args.anti_entropy,
-                              change_at=args.change_at)
+                              delta_pass=delta, anti_entropy=args.anti_entropy)
         r = result.report
         if args.keep_failed and (r.lost or r.resurrected or r.stale or r.duplicated
                                  or r.misplaced):
@@ -109,8 +105,7 @@ def main() -> int:
             f.write(f"\nRun of {started} on {platform.node()} "
                     f"({platform.processor() or platform.machine()}), commit {commit}, "
                     f"{args.operations:,} operations per scenario, {args.threads} writer "
-                    f"threads, {args.ids:,} ids, the change begun after "
-                    f"{args.change_at:.0%} of the operations:\n\n{HEADER}\n")
+                    f"threads, {args.ids:,} ids:\n\n{HEADER}\n")
             f.write("\n".join(rows) + "\n")
     return 0
 

@@ -341,9 +341,7 @@ def converge(setup: Setup, timeout: float = 300.0) -> str:
 def run_scenario(workdir: Path, *, change: str, fault: str = "none", phase: str = "copy",
                  operations: int = 10_000, ids: int = 4000, threads: int = 8,
                  preload: int = 4000, per_second: int = 0, delta_pass: bool = True,
-                 anti_entropy: bool = False, migration_timeout: float = 600.0,
-                 change_at: float = 0.25) -> Result:
-    """One scenario; the change begins once `change_at` of the operations were sent."""
+                 anti_entropy: bool = False, migration_timeout: float = 600.0) -> Result:
     setup = Setup(workdir, per_second=per_second, delta_pass=delta_pass,
                   anti_entropy=anti_entropy).start()
     started = time.monotonic()
@@ -365,7 +363,7 @@ def run_scenario(workdir: Path, *, change: str, fault: str = "none", phase: str 
             for d in batch:
                 workload.ledger.states[d["id"]] = {(0, 0)}
         workload.start()
-        while workload.sent < int(operations * change_at) and not workload.done():
+        while workload.sent < operations // 4 and not workload.done():
             time.sleep(0.05)
         begin_change(setup, change)
         injected = inject(setup, change, fault, phase, notes)
