@@ -56,8 +56,14 @@ def node_errors(cluster, node: str) -> dict[str, float]:
 
 
 def open_sockets(pid: int) -> int:
-    return sum(1 for fd in os.listdir(f"/proc/{pid}/fd")
-               if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:"))
+    count = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except FileNotFoundError:
+            continue  # closed since the listing: not open now
+        count += target.startswith("socket:")
+    return count
 
 
 # (fault rule on n2's searches, the error kind Miroir records for it)
