@@ -399,14 +399,21 @@ struct MigrationCoordinator::Impl {
 
   // Makes `dest`'s copy of the shard equal to a source's: documents
   // missing or different are copied, documents the source lacks deleted.
+  // The source is an old owner in `readable` (the drained ones), or any
+  // old owner when it is null.
   awaitable<Result<size_t>> DeltaShard(const Topology& t, const store::IndexRecord& index,
-                                       const ShardMove& move, NodeIndex dest) {
+                                       const ShardMove& move, NodeIndex dest,
+                                       const std::set<NodeIndex>* readable) {
     const std::string pk = index.primary_key.value_or("");
     const std::string& to = t.node(dest).address;
     Result<std::unordered_map<std::string, uint64_t>> want =
         Error(ErrorCode::kMiroirNodeError, "no old owner");
     std::string source;
-    for (const std::string& candidate : Sources(t, move.from)) {
+    std::vector<NodeIndex> from;
+    for (NodeIndex n : move.from) {
+      if (!readable || readable->count(n)) from.push_back(n);
+    }
+    for (const std::string& candidate : Sources(t, from)) {
       want = co_await Digests(candidate, index.uid, pk, move.shard);
       if (want) {
         source = candidate;
@@ -511,6 +518,41 @@ struct MigrationCoordinator::Impl {
     co_return Result<void>();
   }
 
+  // Waits until none of `nodes` has hinted writes waiting in the store. A
+  // node that is catching up lacks writes the others took: a copy or delta
+  // pass reading it then would undo them on the destination, and a
+  // destination's replay after the delta pass would overwrite what the
+  // pass wrote. Writes to a node with hints pending are hinted too
+  // (api/hints.hpp), so a queue empties only once the replay outruns them.
+  awaitable<Result<void>> WaitHintsReplayed(const Topology& t, const std::set<NodeIndex>& nodes,
+                                            Clock::time_point deadline) {
+    auto next_report = Clock::now() + std::chrono::seconds(5);
+    while (Leading()) {
+      MIROIR_CO_ASSIGN_OR_RETURN(auto pending, store.NodesWithHints());
+      std::string behind;
+      for (NodeIndex n : nodes) {
+        const std::string& id = t.node(n).id;
+        if (!pending.count(id)) continue;
+        if (!cluster.IsHealthy(n)) {  // its queue waits for it to come back
+          co_return Error(ErrorCode::kMiroirNodeError,
+                          "node " + id + " is down with hinted writes to replay");
+        }
+        behind += (behind.empty() ? "" : ", ") + id;
+      }
+      if (behind.empty()) co_return Result<void>();
+      if (Clock::now() > deadline) {
+        co_return Error(ErrorCode::kMiroirNodeError,
+                        "node(s) " + behind + " still have hinted writes to replay");
+      }
+      if (Clock::now() > next_report) {
+        RecordError("waiting for node(s) " + behind + " to replay their hinted writes");
+        next_report = Clock::now() + std::chrono::seconds(30);
+      }
+      co_await SleepFor(std::chrono::milliseconds(20));
+    }
+    co_return Error(ErrorCode::kInternal, "lost the migration lease");
+  }
+
   // Waits until every live instance routes by `epoch` or a later one.
   awaitable<Result<void>> WaitAcks(uint64_t epoch) {
     // This instance first: no write of its own routed by an older epoch
@@ -546,16 +588,19 @@ struct MigrationCoordinator::Impl {
     const Topology& t = *topology;
     const std::string copied_key = "copied/" + index.uid;
     std::set<uint32_t> shards;
-    // Drained before the delta pass: every destination, and the old owners
-    // that can be read from (a dead one is not a delta source either).
-    std::set<NodeIndex> involved;
-    for (const auto& m : moves) {
-      shards.insert(m.shard);
-      for (NodeIndex n : m.from) {
-        if (cluster.IsHealthy(n)) involved.insert(n);
+    for (const auto& m : moves) shards.insert(m.shard);
+    // Every destination, and the old owners that can be read from now (a
+    // dead one is not a delta source): what the delta pass waits for.
+    auto involved = [&] {
+      std::set<NodeIndex> nodes;
+      for (const auto& m : moves) {
+        for (NodeIndex n : m.from) {
+          if (cluster.IsHealthy(n)) nodes.insert(n);
+        }
+        nodes.insert(m.to.begin(), m.to.end());
       }
-      involved.insert(m.to.begin(), m.to.end());
-    }
+      return nodes;
+    };
     json& ip = IndexProgress(index.uid);
     ip["shardsMoving"] = shards.size();
     const bool held_already = spec.migration->held.count(index.uid) > 0;
@@ -586,10 +631,13 @@ struct MigrationCoordinator::Impl {
       SetPhase(index.uid, "activate");
     } else {
       if (!held_already) {
-        // Catch-up pass while writes flow: the held pass then has little to do.
+        // Catch-up pass while writes flow: the held pass then has little to
+        // do, and no hint replay left to wait for either.
         SetPhase(index.uid, "catch-up");
+        MIROIR_CO_RETURN_IF_ERROR(
+            co_await WaitHintsReplayed(t, involved(), Clock::now() + options.task_timeout));
         auto delta = [this, &t, &index](const ShardMove& m, NodeIndex d) -> awaitable<Result<void>> {
-          auto changed = co_await DeltaShard(t, index, m, d);
+          auto changed = co_await DeltaShard(t, index, m, d, nullptr);
           if (!changed) co_return changed.error();
           co_return Result<void>();
         };
@@ -605,12 +653,18 @@ struct MigrationCoordinator::Impl {
       if (!held) co_return Result<void>();  // paused or cancelled meanwhile
       MIROIR_CO_RETURN_IF_ERROR(co_await WaitAcks(held->epoch));
       SetPhase(index.uid, "drain");
-      MIROIR_CO_RETURN_IF_ERROR(co_await Drain(t, index.uid, involved));
+      // No write of the held shards reaches a node now but the hinted ones
+      // stored before the hold: replayed, then applied, every source and
+      // destination holds its last state.
+      const std::set<NodeIndex> drained = involved();
+      MIROIR_CO_RETURN_IF_ERROR(
+          co_await WaitHintsReplayed(t, drained, Clock::now() + options.task_timeout));
+      MIROIR_CO_RETURN_IF_ERROR(co_await Drain(t, index.uid, drained));
       SetPhase(index.uid, "delta");
       auto repaired = std::make_shared<size_t>(0);
-      auto delta = [this, &t, &index, repaired](const ShardMove& m,
-                                                NodeIndex d) -> awaitable<Result<void>> {
-        auto changed = co_await DeltaShard(t, index, m, d);
+      auto delta = [this, &t, &index, &drained, repaired](
+                       const ShardMove& m, NodeIndex d) -> awaitable<Result<void>> {
+        auto changed = co_await DeltaShard(t, index, m, d, &drained);
         if (!changed) co_return changed.error();
         *repaired += *changed;
         co_return Result<void>();

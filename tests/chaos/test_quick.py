@@ -46,13 +46,6 @@ def test_node_add_with_an_instance_paused_through_the_change(tmp_path):
                               operations=3000, ids=2000, preload=2000, per_second=2000))
 
 
-# Not strict: it fails in about one run of fifteen, when a write lands in the window.
-@pytest.mark.xfail(strict=False, reason=(
-    "known bug, found by the id switch (af2c966): the delta pass reads the killed source "
-    "while it still has hints pending after its restart, so a write the copy's page undid on "
-    "the new owner is not seen as different there and stays undone; anti-entropy then finds "
-    "the two groups' copies with the same stamps (a later partial update) and may keep the "
-    "wrong one (docs/topology-changes.md, limits)"))
 def test_node_add_with_the_source_killed_mid_copy_and_anti_entropy_on(tmp_path):
     # A second replica group, passes every 3 s and hinted handoff throughout;
     # after the run, repairing passes until the copies agree (noted).

@@ -339,6 +339,59 @@ def test_writes_racing_the_migration_are_all_kept(tmp_path):
         c.stop()
 
 
+def test_a_source_still_replaying_its_hints_is_waited_for(tmp_path):
+    """The old owner missed writes while stopped and replays them slowly when
+    the change begins: the copy reads it before its hints are through, so the
+    delta pass must not read it until they are, or the new owner keeps the
+    versions from before those writes."""
+    c = make_cluster(tmp_path, groups=(1, 1),
+                     hinted_handoff={"enabled": True, "max_bytes_per_node": "64MiB",
+                                     "max_age": "1h"},
+                     upstream={"write_timeout_ms": 3000})
+    c.start()
+    try:
+        load(c.client())
+        index = c.client().index(UID)
+        n1 = c.node("n1")
+        n1.sigstop()
+        c.wait_node_unhealthy("n1")
+        try:
+            # Twenty writes taken by n2 alone, a hint each for n1.
+            for start in range(0, DOCUMENTS, 100):
+                task = index.update_documents(
+                    [{"id": i, "version": 1} for i in range(start, start + 100)])
+            assert c.client().wait_for_task(task.task_uid).status == "succeeded"
+        finally:
+            n1.sigcont()
+        # n1 accepts each replayed write 400 ms late: about 8 s of replay,
+        # longer than the change takes without waiting for it.
+        n1.http("POST", "/_testnode/faults",
+                json={"route": "/indexes/*/documents", "method": "PUT", "latency_ms": 400})
+        try:
+            c.wait_node_healthy("n1")
+            start_extra_node(c, "n3")
+            resp = admin(c.proxy, "POST", "/_miroir/nodes",
+                         {"id": "n3", "address": f"127.0.0.1:{c.nodes['n3'].port}",
+                          "group": "g1"})
+            assert resp.status_code == 202, resp.text
+            assert wait_migration(c.proxy, timeout=120)["outcome"] == "completed"
+        finally:
+            n1.http("DELETE", "/_testnode/faults")
+        deadline = time.monotonic() + 30
+        while any(line.startswith("miroir_hints_pending{") and float(line.split()[-1]) > 0
+                  for line in c.proxy.admin("GET", "/_miroir/metrics").text.splitlines()):
+            assert time.monotonic() < deadline, "the hints were never replayed"
+            time.sleep(0.1)
+        assert node_shards(c.nodes["n3"], UID), "n3 took shards"
+        assert_shards_live_on_owners_only(c.proxy, c.nodes, UID)
+        for nid in ("n1", "n3"):
+            stale = sorted(d["id"] for d in c.node_documents(nid, UID) if d["version"] != 1)
+            assert not stale, f"{nid} holds version 0 of {len(stale)} documents: {stale[:10]}"
+        assert_intact(c)
+    finally:
+        c.stop()
+
+
 def test_impossible_changes_are_refused_with_meilisearch_shaped_errors(cluster):
     def refused(method, path, body, status_code, code):
         resp = admin(cluster.proxy, method, path, body)
