@@ -47,22 +47,33 @@ class Counters:
 
 class Ledger:
     """Possible states per document id. Each id is written by one thread only, so
-    no lock is needed per id; the dict itself is pre-filled."""
+    no lock is needed per id; the dict itself is pre-filled.
 
-    MAX_STATES = 16
+    An indeterminate write adds its outcome to the possibilities without
+    removing any: a full write adds one state, a partial update at most one
+    per distinct version, a delete absence; so the sets grow slowly. A set
+    that still outgrows MAX_STATES is not trimmed (dropping a possibility
+    would make the checker report a correct document as lost or stale): the
+    id is marked unchecked instead, and the checker counts it in its notes."""
+
+    MAX_STATES = 4096
 
     def __init__(self, ids: range) -> None:
         self.states: dict[int, set[State]] = {i: {ABSENT} for i in ids}
+        self.unchecked: set[int] = set()
 
     def apply(self, doc_id: int, change: Callable[[State], State], outcome: str) -> None:
         current = self.states[doc_id]
         after = {change(s) for s in current}
         if outcome == "acknowledged":
             self.states[doc_id] = after
-        elif outcome == "indeterminate":
+            if change(ABSENT) == change((-1, -1)):  # a full write or delete: known again
+                self.unchecked.discard(doc_id)
+        elif outcome == "indeterminate" and doc_id not in self.unchecked:
             merged = current | after
-            if len(merged) > self.MAX_STATES:  # keep the newest possibilities
-                merged = set(sorted(merged, key=lambda s: (-1, -1) if s is None else s)[-self.MAX_STATES:])
+            if len(merged) > self.MAX_STATES:
+                self.unchecked.add(doc_id)
+                merged = after  # kept small: not checked until a full write or delete
             self.states[doc_id] = merged
         # refused: unchanged
 
