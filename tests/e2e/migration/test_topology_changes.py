@@ -1,6 +1,7 @@
 """Online topology changes through the admin API (issue 6): add, drain and remove
-nodes, add a replica group, pause/resume/cancel, a coordinator killed mid-copy,
-writes that race the copy, and the errors of impossible changes.
+nodes, add a replica group, pause/resume/cancel, a coordinator or the node
+copied to killed mid-copy, writes that race the copy, a source still replaying
+its hints, and the errors of impossible changes.
 
 After every change: no document lost or duplicated (read back through Miroir),
 every shard on exactly its owners (asked of each node directly), and only the
@@ -262,6 +263,36 @@ def test_coordinator_killed_mid_copy_resumes_after_restart(tmp_path):
         last = wait_migration(c.proxy, timeout=120)
         assert last["outcome"] == "completed"
         assert set(topology_nodes(c)) == {"n1", "n2", "n3"}
+        assert_shards_live_on_owners_only(c.proxy, c.nodes, UID)
+        assert_intact(c)
+    finally:
+        c.stop()
+
+
+def test_the_node_copied_to_killed_mid_copy_is_retried_until_it_is_back(tmp_path):
+    """kill -9 of the new owner while pages are copied to it: the copy fails,
+    the error shows in the status, and the step is retried until the node is
+    back (journaled, as Meilisearch keeps what it acknowledged); nothing is
+    lost and the copy ends on exactly the owners."""
+    c = throttled_cluster(tmp_path)
+    try:
+        n3 = start_extra_node(c, "n3", db_path=c.workdir / "n3.journal")
+        resp = admin(c.proxy, "POST", "/_miroir/nodes",
+                     {"id": "n3", "address": f"127.0.0.1:{n3.port}", "group": "g1"})
+        assert resp.status_code == 202, resp.text
+        wait_phase(c.proxy, UID, {"copy"})
+        time.sleep(0.3)  # a few pages land first
+        n3.kill9()
+        deadline = time.monotonic() + 30
+        while not (status(c.proxy)["migration"] or {}).get("errors"):
+            assert time.monotonic() < deadline, "the failed copy was never reported"
+            time.sleep(0.05)
+        m = status(c.proxy)["migration"]
+        assert m["state"] == "running" and m["indexes"][UID]["phase"] == "copy", m
+        time.sleep(1.0)
+        n3.start()
+        assert wait_migration(c.proxy, timeout=120)["outcome"] == "completed"
+        assert node_shards(n3, UID), "n3 took shards"
         assert_shards_live_on_owners_only(c.proxy, c.nodes, UID)
         assert_intact(c)
     finally:
