@@ -17,6 +17,8 @@ Faults:
   slow-writes        every POST of documents waits 300 ms at the node before it is
                      queued (a slow link, a big page), for the whole change: partial
                      updates and deletes overtake the copy's pages
+  pause-instance     SIGSTOP of the instance not coordinating, mid-copy, until the
+                     change has finished without it (it must fence itself)
 Everything listens on 127.0.0.1 and is stopped at the end.
 """
 
