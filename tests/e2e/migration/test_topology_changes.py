@@ -194,8 +194,8 @@ def throttled_cluster(tmp_path, per_second: int = 400):
     return c
 
 
-def begin_add_node(c, nid="n3"):
-    start_extra_node(c, nid)
+def begin_add_node(c, nid="n3", **node_args):
+    start_extra_node(c, nid, **node_args)
     resp = admin(c.proxy, "POST", "/_miroir/nodes",
                  {"id": nid, "address": f"127.0.0.1:{c.nodes[nid].port}", "group": "g1"})
     assert resp.status_code == 202, resp.text
@@ -276,10 +276,8 @@ def test_the_node_copied_to_killed_mid_copy_is_retried_until_it_is_back(tmp_path
     lost and the copy ends on exactly the owners."""
     c = throttled_cluster(tmp_path)
     try:
-        n3 = start_extra_node(c, "n3", db_path=c.workdir / "n3.journal")
-        resp = admin(c.proxy, "POST", "/_miroir/nodes",
-                     {"id": "n3", "address": f"127.0.0.1:{n3.port}", "group": "g1"})
-        assert resp.status_code == 202, resp.text
+        begin_add_node(c, db_path=c.workdir / "n3.journal")
+        n3 = c.nodes["n3"]
         wait_phase(c.proxy, UID, {"copy"})
         time.sleep(0.3)  # a few pages land first
         n3.kill9()
