@@ -6,6 +6,7 @@
 
 #include "index_ops.hpp"
 #include "miroir/core/index_uid.hpp"
+#include "miroir/core/json_errors.hpp"
 #include "miroir/meili/index_requests.hpp"
 #include "miroir/meili/request_body.hpp"
 #include "resources.hpp"
@@ -174,7 +175,12 @@ awaitable<http::Response> SwapIndexes(RequestContext& ctx) {
       co_return ErrorResponse(Error(ErrorCode::kMissingSwapIndexes,
                                     "Missing field `indexes` at `[" + std::to_string(i) + "]`"));
     }
-    if (swap.value("rename", false)) {
+    const auto rename = swap.find("rename");
+    if (rename != swap.end() && !rename->is_boolean()) {
+      co_return ErrorResponse(json_errors::InvalidType(
+          ErrorCode::kInvalidSwapRename, "[" + std::to_string(i) + "].rename", "a boolean", *rename));
+    }
+    if (rename != swap.end() && rename->get<bool>()) {
       co_return ErrorResponse(Error(ErrorCode::kMiroirUnsupported,
                                     "Swapping with `rename` is not supported by Miroir yet."));
     }

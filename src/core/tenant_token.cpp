@@ -62,7 +62,10 @@ Result<TenantToken> DecodeTenantToken(std::string_view jwt) {
     return DecodeError("JSON error");
   }
   TenantToken token;
-  token.algorithm = header.value("alg", "");
+  // Checked before it is read: json::value throws on a non-string `alg`.
+  const auto alg = header.find("alg");
+  if (alg == header.end() || !alg->is_string()) return DecodeError("InvalidAlgorithm");
+  token.algorithm = alg->get<std::string>();
   if (token.algorithm != "HS256" && token.algorithm != "HS384" && token.algorithm != "HS512") {
     return DecodeError("InvalidAlgorithm");
   }

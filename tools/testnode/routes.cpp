@@ -299,9 +299,15 @@ Response Routes::Dispatch(const Request& req) {
                                 "` was specified several times."));
         }
       }
+      const auto rename = swap.find("rename");
+      if (rename != swap.end() && !rename->is_boolean()) {
+        return Fail(json_errors::InvalidType(ErrorCode::kInvalidSwapRename,
+                                             "[" + std::to_string(i) + "].rename", "a boolean",
+                                             *rename));
+      }
       OJson entry;
       entry["indexes"] = pair;
-      entry["rename"] = swap.value("rename", false);
+      entry["rename"] = rename != swap.end() && rename->get<bool>();
       swaps.push_back(entry);
     }
     return Reply(node_.Enqueue(std::nullopt, "indexSwap", OJson{{"swaps", swaps}},

@@ -232,6 +232,22 @@ def test_swap_indexes(cluster, client, uid_factory):
         api.succeeded(client, client.delete_index(uid))
 
 
+def test_swap_rename_that_is_not_a_boolean_is_refused(cluster, client, uid_factory):
+    a, b = uid_factory("a"), uid_factory("b")
+    api.add_documents(client, a, [{"id": 1, "side": "a"}])
+    api.add_documents(client, b, [{"id": 1, "side": "b"}])
+    good = {"indexes": [uid_factory("c"), uid_factory("d")]}
+    for position, bad in [(0, "yes"), (1, 1), (1, None)]:
+        swaps = [good] * position + [{"indexes": [a, b], "rename": bad}]
+        body = assert_error_response(cluster.http("POST", "/swap-indexes", json=swaps), 400,
+                                     "invalid_swap_rename")
+        assert body["message"].startswith(
+            f"Invalid value type at `[{position}].rename`: expected a boolean, but found ")
+    # Nothing was swapped.
+    assert client.index(a).get_document(1).side == "a"
+    assert client.index(b).get_document(1).side == "b"
+
+
 # --------------------------------------------------------------------- stats
 
 

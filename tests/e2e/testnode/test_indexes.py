@@ -190,6 +190,16 @@ def test_swap_missing_indexes_fails_in_task(client, uid_factory):
     assert_task_error(task, "index_not_found")
 
 
+def test_swap_rename_must_be_a_boolean(node, client, uid_factory):
+    a, b = uid_factory("a"), uid_factory("b")
+    api.make_index(client, a, [{"id": 1, "side": "a"}])
+    api.make_index(client, b, [{"id": 1, "side": "b"}])
+    resp = node.http("POST", "/swap-indexes", json=[{"indexes": [a, b], "rename": "yes"}])
+    assert_error_response(resp, 400, "invalid_swap_rename", message=(
+        'Invalid value type at `[0].rename`: expected a boolean, but found a string: `"yes"`'))
+    assert client.index(a).get_document(1).side == "a"
+
+
 @pytest.mark.parametrize("bad", ["the best doggo", "doggo!", "a/b", "é"])
 def test_invalid_index_uid(node, bad):
     assert_error_response(node.http("POST", "/indexes", json={"uid": bad}), 400,

@@ -8,7 +8,7 @@ namespace miroir {
 namespace {
 
 std::string Sign(const nlohmann::json& payload, const std::string& key,
-                 const std::string& alg = "HS256") {
+                 const nlohmann::json& alg = "HS256") {
   std::string head = crypto::Base64UrlEncode(nlohmann::json{{"alg", alg}, {"typ", "JWT"}}.dump());
   std::string body = crypto::Base64UrlEncode(payload.dump());
   std::string signing_input = head + "." + body;
@@ -70,6 +70,19 @@ TEST(TenantTokenTest, RejectsMissingFieldsAndBadAlgorithms) {
   EXPECT_FALSE(DecodeTenantToken(Sign({{"searchRules", {"*"}}, {"apiKeyUid", "u"}}, "k", "none")));
   EXPECT_FALSE(DecodeTenantToken("not.a-jwt"));
   EXPECT_FALSE(LooksLikeJwt("d0552b41536279a0ad88bd595327b96f01176a60c2243e906c52ac02375f9bc4"));
+}
+
+// Found by tests/fuzz/tenant_token_fuzz (corpus: json_alg_not_string): an
+// `alg` that was not a string threw out of the decoder, so the request was
+// answered 500 instead of invalid_api_key.
+TEST(TenantTokenTest, AnAlgorithmThatIsNotAStringIsRefused) {
+  const nlohmann::json payload = {{"searchRules", {"*"}}, {"apiKeyUid", "u"}};
+  for (const nlohmann::json& alg : {nlohmann::json(5), nlohmann::json(nullptr),
+                                    nlohmann::json::array({"HS256"}), nlohmann::json(true)}) {
+    auto token = DecodeTenantToken(Sign(payload, "k", alg));
+    ASSERT_FALSE(token) << alg;
+    EXPECT_EQ(token.error().code, ErrorCode::kInvalidApiKey) << alg;
+  }
 }
 
 TEST(TenantTokenTest, RulesGrantIndexesByNameAndPattern) {
